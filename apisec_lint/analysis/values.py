@@ -1,0 +1,316 @@
+"""Constant values of expressions, followed through names within a file.
+
+``VERIFY = False; requests.get(u, verify=VERIFY)`` -> ``False`` (with the node where
+the literal is written, which is where credential findings are reported). Dicts are
+followed when built literally, key by key (``cfg["apiKey"] = "..."``), with
+``dict(...)``, ``.update({...})`` or ``{**base, ...}``. Conditional expressions and
+names assigned in several places give several candidates (:meth:`Values.candidates`).
+
+Scopes are the module and each function: a name is looked up in the function where it
+is used, then in the module. Class bodies do not form a scope for their methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from apisec_lint._lazy import cst
+
+_MAX_DEPTH = 24
+
+
+@dataclass(frozen=True)
+class Const:
+    """A literal value and the node where it is written."""
+
+    value: Any
+    node: Any
+
+
+@dataclass(frozen=True)
+class DictVal:
+    """A dict whose keys are constants; values are Values (or UNKNOWN)."""
+
+    items: tuple[tuple[Any, Any, Any], ...]  # (key, key node, Value)
+    node: Any
+
+    def get(self, key: Any) -> Any:
+        for k, _, v in reversed(self.items):
+            if k == key:
+                return v
+        return None
+
+    def entry(self, key: Any) -> tuple[Any, Any] | None:
+        """(key node, Value) of the last entry with ``key``."""
+        for k, knode, v in reversed(self.items):
+            if k == key:
+                return knode, v
+        return None
+
+    def keys(self) -> list[Any]:
+        seen: list[Any] = []
+        for k, _, _ in self.items:
+            if k not in seen:
+                seen.append(k)
+        return seen
+
+
+@dataclass(frozen=True)
+class SeqVal:
+    items: tuple[Any, ...]
+    node: Any
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNKNOWN: Any = _Unknown()
+
+
+def literal(node: Any) -> Any:
+    """The Python value of a literal node, or UNKNOWN (no name lookups)."""
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        try:
+            return node.evaluated_value
+        except Exception:
+            return UNKNOWN
+    if isinstance(node, cst.Integer):
+        try:
+            return int(node.value.replace("_", ""), 0)
+        except ValueError:
+            return UNKNOWN
+    if isinstance(node, cst.Float):
+        try:
+            return float(node.value.replace("_", ""))
+        except ValueError:
+            return UNKNOWN
+    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+        return {"True": True, "False": False, "None": None}[node.value]
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        inner = literal(node.expression)
+        if isinstance(inner, (int, float)) and not isinstance(inner, bool):
+            return -inner
+    return UNKNOWN
+
+
+class Values:
+    """Assignments of one file, indexed by scope, and their resolution."""
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+        # id(scope) -> name -> [value expressions]
+        self._assigns: dict[int, dict[str, list[Any]]] = {}
+        # id(scope) -> name -> [(key expr, value expr)] for name[key] = value / .update
+        self._items: dict[int, dict[str, list[tuple[Any, Any]]]] = {}
+        self._scope_of: dict[int, Any] = {}
+        self._index(module)
+
+    # -- indexing ------------------------------------------------------------------
+    def _index(self, module: Any) -> None:
+        stack: list[tuple[Any, Any]] = [(module, module)]
+        base = cst.CSTNode
+        from apisec_lint.walk import child_fields
+
+        while stack:
+            node, scope = stack.pop()
+            if isinstance(node, (cst.FunctionDef, cst.Lambda)) and node is not module:
+                self._scope_of[id(node)] = scope
+                inner = node
+            else:
+                inner = scope
+            if isinstance(node, cst.Assign):
+                for target in node.targets:
+                    self._bind(target.target, node.value, scope)
+            elif isinstance(node, cst.AnnAssign) and node.value is not None:
+                self._bind(node.target, node.value, scope)
+            elif isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
+                call = node.value
+                if (isinstance(call.func, cst.Attribute) and call.func.attr.value == "update"
+                        and isinstance(call.func.value, cst.Name) and call.args):
+                    self._items.setdefault(id(scope), {}).setdefault(
+                        call.func.value.value, []).append((None, call.args[0].value))
+            for name in child_fields(type(node)):
+                value = getattr(node, name)
+                if isinstance(value, base):
+                    stack.append((value, inner))
+                elif type(value) in (tuple, list):
+                    stack.extend((v, inner) for v in value if isinstance(v, base))
+
+    def _bind(self, target: Any, value: Any, scope: Any) -> None:
+        if isinstance(target, cst.Name):
+            self._assigns.setdefault(id(scope), {}).setdefault(target.value, []).append(value)
+        elif isinstance(target, cst.Attribute):
+            key = _attr_key(target)
+            if key:
+                self._assigns.setdefault(id(scope), {}).setdefault(key, []).append(value)
+        elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            if len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+                self._items.setdefault(id(scope), {}).setdefault(target.value.value, []).append(
+                    (target.slice[0].slice.value, value))
+        elif isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)):
+            if len(target.elements) == len(value.elements):
+                for t, v in zip(target.elements, value.elements, strict=True):
+                    self._bind(t.value, v.value, scope)
+
+    # -- queries -------------------------------------------------------------------
+    def assignments(self, name: str, scope: Any = None) -> list[Any]:
+        """Value expressions assigned to ``name`` (a Name or ``self.x`` key) in the
+        innermost of ``scope`` / the module that assigns it."""
+        for s in self._scope_chain(scope):
+            found = self._assigns.get(id(s), {}).get(name)
+            if found:
+                return found
+        return []
+
+    def all_assignments(self, name: str) -> list[Any]:
+        """Every value assigned to ``name`` in any scope (for ``self.x`` attributes)."""
+        return [v for table in self._assigns.values() for v in table.get(name, ())]
+
+    def _scope_chain(self, scope: Any) -> Iterator[Any]:
+        seen = 0
+        while scope is not None and seen < 64:
+            yield scope
+            if scope is self.module:
+                return
+            scope = self._scope_of.get(id(scope), self.module)
+            seen += 1
+        if scope is None:
+            yield self.module
+
+    def resolve(self, expr: Any, scope: Any = None) -> Any:
+        """The single value of ``expr`` or UNKNOWN when it is unknown or ambiguous."""
+        cands = self.candidates(expr, scope)
+        if not cands:
+            return UNKNOWN
+        first = cands[0]
+        if all(_same(first, c) for c in cands[1:]):
+            return first
+        return UNKNOWN
+
+    def candidates(self, expr: Any, scope: Any = None, depth: int = 0) -> list[Any]:
+        """Every value ``expr`` may have (UNKNOWN entries dropped)."""
+        if depth > _MAX_DEPTH or expr is None:
+            return []
+        lit = literal(expr)
+        if lit is not UNKNOWN:
+            return [Const(lit, expr)]
+        if isinstance(expr, cst.IfExp):
+            return (self.candidates(expr.body, scope, depth + 1)
+                    + self.candidates(expr.orelse, scope, depth + 1))
+        if isinstance(expr, cst.Dict):
+            return [self._dict(expr, scope, depth)]
+        if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+            items = []
+            for el in expr.elements:
+                if isinstance(el, (cst.StarredElement,)):
+                    return []
+                items.append(self.resolve_depth(el.value, scope, depth + 1))
+            return [SeqVal(tuple(items), expr)]
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and \
+                expr.func.value == "dict" and all(a.keyword or a.star == "**" for a in expr.args):
+            items: list[tuple[Any, Any, Any]] = []
+            for arg in expr.args:
+                if arg.star == "**":
+                    inner = self.resolve_depth(arg.value, scope, depth + 1)
+                    if isinstance(inner, DictVal):
+                        items.extend(inner.items)
+                else:
+                    items.append((arg.keyword.value, arg.keyword,
+                                  self.resolve_depth(arg.value, scope, depth + 1)))
+            return [DictVal(tuple(items), expr)]
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+            left = self.resolve_depth(expr.left, scope, depth + 1)
+            right = self.resolve_depth(expr.right, scope, depth + 1)
+            if isinstance(left, Const) and isinstance(right, Const):
+                try:
+                    return [Const(left.value + right.value, expr)]
+                except TypeError:
+                    return []
+            return []
+        key = None
+        if isinstance(expr, cst.Name):
+            key = expr.value
+        elif isinstance(expr, cst.Attribute):
+            key = _attr_key(expr)
+        if key is None:
+            return []
+        sources = self.assignments(key, scope)
+        if not sources and "." in key:
+            sources = self.all_assignments(key)
+        out: list[Any] = []
+        for src in sources:
+            out.extend(self.candidates(src, self._scope_for(key, scope), depth + 1))
+        if isinstance(expr, cst.Name):
+            extra = self._item_updates(key, scope, depth)
+            if extra:
+                out = [DictVal(v.items + extra, v.node) if isinstance(v, DictVal) else v
+                       for v in out] or [DictVal(extra, expr)]
+        return out
+
+    def resolve_depth(self, expr: Any, scope: Any, depth: int) -> Any:
+        cands = self.candidates(expr, scope, depth)
+        if cands and all(_same(cands[0], c) for c in cands[1:]):
+            return cands[0]
+        return UNKNOWN
+
+    def _scope_for(self, key: str, scope: Any) -> Any:
+        for s in self._scope_chain(scope):
+            if key in self._assigns.get(id(s), {}):
+                return s
+        return self.module
+
+    def _item_updates(self, name: str, scope: Any, depth: int) -> tuple[tuple[Any, Any, Any], ...]:
+        for s in self._scope_chain(scope):
+            entries = self._items.get(id(s), {}).get(name)
+            if entries:
+                out: list[tuple[Any, Any, Any]] = []
+                for key_expr, value_expr in entries:
+                    if key_expr is None:  # name.update({...})
+                        inner = self.resolve_depth(value_expr, s, depth + 1)
+                        if isinstance(inner, DictVal):
+                            out.extend(inner.items)
+                        continue
+                    key = self.resolve_depth(key_expr, s, depth + 1)
+                    if isinstance(key, Const):
+                        out.append((key.value, key_expr,
+                                    self.resolve_depth(value_expr, s, depth + 1)))
+                return tuple(out)
+        return ()
+
+    def _dict(self, expr: Any, scope: Any, depth: int) -> DictVal:
+        items: list[tuple[Any, Any, Any]] = []
+        for el in expr.elements:
+            if isinstance(el, cst.StarredDictElement):
+                inner = self.resolve_depth(el.value, scope, depth + 1)
+                if isinstance(inner, DictVal):
+                    items.extend(inner.items)
+                continue
+            key = self.resolve_depth(el.key, scope, depth + 1)
+            if isinstance(key, Const):
+                items.append((key.value, el.key, self.resolve_depth(el.value, scope, depth + 1)))
+        return DictVal(tuple(items), expr)
+
+
+def _attr_key(node: Any) -> str | None:
+    """``self.exchange`` -> "self.exchange"; other attribute chains likewise."""
+    parts: list[str] = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if isinstance(node, cst.Name):
+        parts.append(node.value)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, Const) and isinstance(b, Const):
+        return type(a.value) is type(b.value) and a.value == b.value
+    return a is b

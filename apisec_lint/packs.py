@@ -1,0 +1,268 @@
+"""Load and validate the declarative knowledge packs (``rules/*.toml``).
+
+A pack says what one SDK looks like: which qualified names construct its clients and
+where their credentials go, its TLS and rate-limit knobs, its order/leverage/funds
+sinks, its key-management calls and the untrusted-input sources of a framework. The
+engine and the rules know nothing about exchanges; they ask the merged
+:class:`Knowledge`.
+
+Every section of a pack has a schema in :data:`SECTIONS`. A pack with an unknown key,
+a missing required key or a value of the wrong type is a :class:`PackError` naming the
+file and the key. Built-in packs ship inside the wheel as ``apisec_lint.rulepacks``; users
+add their own with the config key ``packs``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from apisec_lint.errors import PackError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+
+# --------------------------------------------------------------------------- schema
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a pack table: its type and whether it is required.
+
+    ``kind`` is one of str, int, bool, number, any, list[str], list[int], list[any],
+    table (nested ``fields``) or list[table] (nested ``fields``)."""
+
+    kind: str
+    required: bool = False
+    fields: Mapping[str, Field] | None = None
+    choices: tuple[str, ...] = ()
+
+
+def _f(kind: str, required: bool = False, fields: Mapping[str, Field] | None = None,
+       choices: tuple[str, ...] = ()) -> Field:
+    return Field(kind, required, fields, choices)
+
+
+ROLES = ("key", "secret", "passphrase", "uid", "token", "private_key", "wallet", "password")
+
+PARAM = {
+    "name": _f("str"),
+    "position": _f("int"),
+    "role": _f("str", choices=ROLES),
+}
+
+#: section name -> (is an array of tables, field specs). Rule families add their
+#: sections here; a section's entries are read through ``Knowledge.section(name)``.
+SECTIONS: dict[str, tuple[bool, Mapping[str, Field]]] = {
+    "pack": (False, {
+        "name": _f("str", True),
+        "description": _f("str"),
+        "sdk": _f("str"),
+        "modules": _f("list[str]"),
+        "docs": _f("str"),
+    }),
+    # A client constructor: calls to a matching qualified name build an SDK client.
+    "clients": (True, {
+        "sdk": _f("str", True),
+        "match": _f("list[str]", True),
+        "exclude": _f("list[str]"),
+        "exchange": _f("str"),  # fixed exchange id; default: the constructor's last name
+        "params": _f("list[table]", fields=PARAM),  # credential parameters
+        "config": _f("table", fields={"name": _f("str"), "position": _f("int")}),
+        "config_keys": _f("list[table]", fields={"key": _f("str", True),
+                                                  "role": _f("str", True, choices=ROLES)}),
+        "attributes": _f("list[table]", fields={"name": _f("str", True),
+                                                 "role": _f("str", True, choices=ROLES)}),
+        "rate_limited": _f("bool"),  # the client throttles itself by default
+        "doc": _f("str"),
+    }),
+    # A keyword/positional argument or config key of a call whose value matters.
+    # ``topic`` says which rule family reads it.
+    "knobs": (True, {
+        "topic": _f("str", True),
+        "calls": _f("list[str]"),  # qualified-name patterns of callees
+        "methods": _f("list[str]"),  # method names on a client of ``sdk``
+        "sdk": _f("str"),
+        "param": _f("str"),
+        "position": _f("int"),
+        "config_key": _f("str"),  # a key of the client's config dict
+        "attribute": _f("str"),  # ``client.<attribute> = value``
+        "bad": _f("list[any]"),  # literal values that are insecure
+        "below": _f("number"),  # numeric values below this are insecure
+        "message": _f("str"),
+        "doc": _f("str"),
+    }),
+}
+
+
+def _type_ok(kind: str, value: Any) -> bool:
+    if kind == "any":
+        return True
+    if kind == "str":
+        return isinstance(value, str)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "table":
+        return isinstance(value, dict)
+    if kind.startswith("list["):
+        inner = kind[5:-1]
+        return isinstance(value, list) and all(
+            isinstance(v, dict) if inner == "table" else _type_ok(inner, v) for v in value)
+    raise AssertionError(kind)
+
+
+def _check_table(where: str, table: Any, fields: Mapping[str, Field]) -> None:
+    if not isinstance(table, dict):
+        raise PackError(f"{where}: expected a table")
+    for key, value in table.items():
+        spec = fields.get(key)
+        if spec is None:
+            close = difflib.get_close_matches(key, list(fields), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise PackError(f"{where}: unknown key {key!r}{hint}")
+        if not _type_ok(spec.kind, value):
+            raise PackError(f"{where}.{key}: expected {spec.kind}, got {type(value).__name__}")
+        if spec.choices and value not in spec.choices:
+            raise PackError(f"{where}.{key}: {value!r} is not one of {', '.join(spec.choices)}")
+        if spec.fields is not None:
+            items = value if isinstance(value, list) else [value]
+            for i, item in enumerate(items):
+                suffix = f"[{i}]" if isinstance(value, list) else ""
+                _check_table(f"{where}.{key}{suffix}", item, spec.fields)
+    for key, spec in fields.items():
+        if spec.required and key not in table:
+            raise PackError(f"{where}: missing required key {key!r}")
+
+
+def validate_pack(origin: str, data: dict[str, Any]) -> None:
+    """Raise PackError naming ``origin`` and the key when ``data`` breaks the schema."""
+    if "pack" not in data:
+        raise PackError(f"{origin}: missing the [pack] table")
+    for section, value in data.items():
+        spec = SECTIONS.get(section)
+        if spec is None:
+            close = difflib.get_close_matches(section, list(SECTIONS), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise PackError(f"{origin}: unknown section {section!r}{hint}")
+        is_array, fields = spec
+        if is_array:
+            if not isinstance(value, list):
+                raise PackError(f"{origin}: [{section}] must be an array of tables ([[{section}]])")
+            for i, entry in enumerate(value):
+                _check_table(f"{origin}: {section}[{i}]", entry, fields)
+        else:
+            _check_table(f"{origin}: [{section}]", value, fields)
+
+
+# --------------------------------------------------------------------------- patterns
+
+@lru_cache(maxsize=4096)
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """Qualified-name patterns: ``*`` is one dotted segment, ``**`` any number."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^.]*")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def matches_any(name: str, patterns: Iterable[str]) -> bool:
+    return any(compile_pattern(p).match(name) for p in patterns)
+
+
+# --------------------------------------------------------------------------- loading
+
+@dataclass(frozen=True)
+class Pack:
+    origin: str
+    name: str
+    data: Mapping[str, Any]
+
+
+class Knowledge:
+    """All loaded packs merged; what the rules and analyses ask."""
+
+    def __init__(self, packs: Iterable[Pack]) -> None:
+        self.packs = tuple(packs)
+        self._sections: dict[str, list[dict[str, Any]]] = {}
+        for pack in self.packs:
+            for section, value in pack.data.items():
+                if section == "pack":
+                    continue
+                entries = value if isinstance(value, list) else [value]
+                for entry in entries:
+                    self._sections.setdefault(section, []).append({**entry, "_pack": pack.name})
+        digest = hashlib.sha256()
+        for pack in self.packs:
+            digest.update(pack.origin.encode())
+            digest.update(repr(sorted(pack.data.items(), key=lambda kv: kv[0])).encode())
+        self.digest = digest.hexdigest()
+
+    def section(self, name: str) -> list[dict[str, Any]]:
+        return self._sections.get(name, [])
+
+    def knobs(self, topic: str) -> list[dict[str, Any]]:
+        return [k for k in self.section("knobs") if k["topic"] == topic]
+
+    @property
+    def modules(self) -> frozenset[str]:
+        """Import roots of every SDK the packs describe (prefilter tokens)."""
+        mods: set[str] = set()
+        for pack in self.packs:
+            mods.update(pack.data.get("pack", {}).get("modules", ()))
+        return frozenset(mods)
+
+
+def _load_one(origin: str, text: bytes) -> Pack:
+    try:
+        data = tomllib.loads(text.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise PackError(f"{origin}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PackError(f"{origin}: invalid TOML: {exc}") from None
+    validate_pack(origin, data)
+    return Pack(origin, data["pack"]["name"], data)
+
+
+def builtin_pack_texts() -> list[tuple[str, bytes]]:
+    root = resources.files("apisec_lint.rulepacks")
+    out = []
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            out.append((f"rules/{entry.name}", entry.read_bytes()))
+    return out
+
+
+def load_knowledge(extra: Iterable[str | Path] = ()) -> Knowledge:
+    """The built-in packs plus the user's ``packs`` (paths), validated."""
+    packs = [_load_one(origin, text) for origin, text in builtin_pack_texts()]
+    for path in extra:
+        p = Path(path)
+        try:
+            text = p.read_bytes()
+        except OSError as exc:
+            raise PackError(f"{p}: cannot read pack: {exc.strerror or exc}") from None
+        packs.append(_load_one(str(p), text))
+    return Knowledge(packs)

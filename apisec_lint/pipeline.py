@@ -1,0 +1,284 @@
+"""The per-file pipeline: bytes -> decode -> prefilter -> parse -> rules -> findings.
+
+Runs inside worker processes as well as in the main process; everything it needs is
+in a :class:`Session` (registry, packs, config) built once per process. One file's
+failure becomes an APS0xx diagnostic for that file and never stops the run.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import tokenize
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from typing import Any
+
+from apisec_lint import suppress
+from apisec_lint.checks import diagnostics as diag
+from apisec_lint.context import FileContext, Report, fingerprint
+from apisec_lint.packs import Knowledge
+from apisec_lint.rule import Registry, Rule
+from apisec_lint.types import Config, FileError, FileKind, FileResult, Finding, Severity, Span
+
+
+@dataclass
+class Session:
+    """What every file of a run needs, built once per process."""
+
+    registry: Registry
+    knowledge: Knowledge
+    config: Config
+    enabled: frozenset[str]
+    prefilter: bool = True
+    _tokens: dict[str, frozenset[bytes] | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for rule in self.registry.rules:
+            self._tokens[rule.code] = rule.trigger_tokens(self.knowledge)
+        self.name_to_code = {r.name: r.code for r in self.registry.rules}
+        self.severity_overrides = {code: sev for code, sev in self.config.severity}
+
+    def rules_for(self, display_path: str, kind: FileKind) -> list[type[Rule]]:
+        enabled = set(self.enabled)
+        for pattern, selectors in self.config.per_file_ignores:
+            if _path_matches(display_path, pattern):
+                enabled -= self.registry.select(selectors, ())
+        return [r for r in self.registry.rules if r.code in enabled and kind in r.kinds]
+
+    def triggered(self, rules: Iterable[type[Rule]], data: bytes) -> list[type[Rule]]:
+        """The rules whose trigger tokens occur in ``data`` (all, without prefilter)."""
+        rules = list(rules)
+        if not self.prefilter:
+            return rules
+        low = data.lower()
+        out = []
+        for rule in rules:
+            tokens = self._tokens.get(rule.code)
+            if tokens is None or any(t in low for t in tokens):
+                out.append(rule)
+        return out
+
+
+def _path_matches(path: str, pattern: str) -> bool:
+    pattern = pattern.rstrip("/")
+    return fnmatch(path, pattern) or fnmatch(path, f"{pattern}/*") or \
+        fnmatch(path, f"*/{pattern}") or path.startswith(f"{pattern}/")
+
+
+# --------------------------------------------------------------------------- decode
+
+def decode(data: bytes, kind: FileKind) -> tuple[str | None, str, int]:
+    """(text, error message, error line). Python honours BOM and PEP 263 cookies."""
+    encoding = "utf-8"
+    if kind is FileKind.PYTHON:
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError as exc:
+            return None, f"cannot decode: {exc.msg if hasattr(exc, 'msg') else exc}", 1
+    elif data.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    if b"\x00" in data[:8192]:
+        return None, "binary file (contains NUL bytes)", 1
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return None, f"invalid {encoding} at byte {exc.start}: {exc.reason}", line
+    except LookupError:
+        return None, f"unknown encoding {encoding!r} in the coding cookie", 1
+    return text, "", 0
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+def _diag(rule: type[Rule], path: str, line: int, col: int, message: str) -> Finding:
+    span = Span(line, max(col, 1), line, max(col, 1))
+    return Finding(rule=rule.code, name=rule.name, severity=rule.severity, path=path,
+                   span=span, message=message, snippet_key=message, statement_lines=(line, line),
+                   fingerprint=fingerprint(rule.code, path, message))
+
+
+def process_file(session: Session, path: str, display: str, kind: FileKind,
+                 data: bytes | None = None) -> FileResult:
+    """Analyse one file. Never raises for anything the file contains."""
+    if data is None:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            return FileResult(display, errors=(FileError(display, _os_message(exc)),))
+    rules = session.rules_for(display, kind)
+    enabled = {r.code for r in rules}
+    findings: list[Finding] = []
+    text, err, err_line = decode(data, kind)
+    if text is None:
+        if diag.DecodeErrorDiagnostic.code in enabled:
+            findings.append(_diag(diag.DecodeErrorDiagnostic, display, err_line, 1, err))
+        return FileResult(display, tuple(findings), lines=data.count(b"\n"))
+    nlines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    checks = [r for r in session.triggered(rules, data) if not r.code.startswith("APS0")]
+    ctx = FileContext(display, kind, text, session.knowledge, session.config)
+    if checks:
+        if kind is FileKind.PYTHON:
+            findings.extend(_run_python(session, ctx, checks, enabled))
+        else:
+            _run_each(ctx, checks, lambda rule: rule.check_file(), findings, enabled)
+        findings.extend(_to_findings(session, ctx))
+    findings.sort(key=lambda f: f.sort_key)
+    sups = [] if session.config.no_suppressions else suppress.parse_suppressions(text, kind)
+    if sups:
+        findings = suppress.apply(findings, sups, session.name_to_code)
+        findings.extend(_suppression_findings(session, display, sups, enabled))
+        findings.sort(key=lambda f: f.sort_key)
+    return FileResult(display, tuple(_dedupe(findings)), lines=nlines)
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for f in findings:
+        key = (f.rule, f.span, f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def _run_python(session: Session, ctx: FileContext, checks: list[type[Rule]],
+                enabled: set[str]) -> list[Finding]:
+    from apisec_lint._lazy import cst
+    from apisec_lint.walk import WalkState, walk
+
+    try:
+        module = cst.parse_module(ctx.text)
+    except cst.ParserSyntaxError as exc:
+        if diag.SyntaxErrorDiagnostic.code not in enabled:
+            return []
+        msg = f"syntax error, file not analysed: {exc.message}"
+        if "print " in ctx.text or "except " in ctx.text and ", e:" in ctx.text:
+            msg += " (Python 2 code is not supported)"
+        return [_diag(diag.SyntaxErrorDiagnostic, ctx.path, exc.raw_line, exc.raw_column + 1, msg)]
+    except RecursionError:
+        if diag.SyntaxErrorDiagnostic.code not in enabled:
+            return []
+        return [_diag(diag.SyntaxErrorDiagnostic, ctx.path, 1, 1,
+                      "file nested too deeply to parse, not analysed")]
+    except Exception as exc:  # libcst internal errors must not stop the run
+        if diag.SyntaxErrorDiagnostic.code not in enabled:
+            return []
+        return [_diag(diag.SyntaxErrorDiagnostic, ctx.path, 1, 1,
+                      f"file could not be parsed, not analysed: {type(exc).__name__}")]
+    ctx.module = module
+    ctx.state = WalkState()
+    instances = [rule(ctx) for rule in checks]
+    out: list[Finding] = []
+    try:
+        for inst in instances:
+            inst.begin()
+        walk(module, instances, ctx.state)
+        for inst in instances:
+            inst.finish()
+    except Exception:
+        # Find the culprit rule by running each alone, keep everyone else's findings.
+        ctx.reports.clear()
+        ctx.shared.clear()
+        good: list[Any] = []
+        for rule in checks:
+            mark = len(ctx.reports)
+            ctx.state = WalkState()
+            inst = rule(ctx)
+            try:
+                inst.begin()
+                walk(module, [inst], ctx.state)
+                inst.finish()
+                good.append(inst)
+            except RecursionError:
+                del ctx.reports[mark:]
+                out.append(_diag(diag.InternalErrorDiagnostic, ctx.path, 1, 1,
+                                 f"rule {rule.code} ({rule.name}) gave up: file nested too deeply"))
+            except Exception as exc:
+                del ctx.reports[mark:]
+                out.append(_diag(diag.InternalErrorDiagnostic, ctx.path, 1, 1,
+                                 f"rule {rule.code} ({rule.name}) failed: {type(exc).__name__}: "
+                                 f"{str(exc)[:200]}"))
+    if diag.InternalErrorDiagnostic.code not in enabled:
+        out = []
+    return out
+
+
+def _run_each(ctx: FileContext, checks: list[type[Rule]], call: Any,
+              findings: list[Finding], enabled: set[str]) -> None:
+    for rule in checks:
+        mark = len(ctx.reports)
+        try:
+            call(rule(ctx))
+        except Exception as exc:
+            del ctx.reports[mark:]
+            if diag.InternalErrorDiagnostic.code in enabled:
+                findings.append(_diag(diag.InternalErrorDiagnostic, ctx.path, 1, 1,
+                                      f"rule {rule.code} ({rule.name}) failed: "
+                                      f"{type(exc).__name__}: {str(exc)[:200]}"))
+
+
+def _to_findings(session: Session, ctx: FileContext) -> list[Finding]:
+    try:
+        reports = ctx.resolve()
+    except RecursionError:
+        reports = [r for r in ctx.reports if r.span is not None]
+    out = []
+    for rep in reports:
+        out.append(_finding(session, ctx, rep))
+    return out
+
+
+def _finding(session: Session, ctx: FileContext, rep: Report) -> Finding:
+    rule = rep.rule
+    severity = session.severity_overrides.get(rule.code, rep.severity or rule.severity)
+    message = rep.message
+    if rep.secret and len(rep.secret) >= 4 and rep.secret in message:
+        from apisec_lint.analysis.secrets import mask
+
+        message = message.replace(rep.secret, mask(rep.secret))
+    span = rep.span or Span(1, 1, 1, 1)
+    key = rep.snippet_key or ""
+    return Finding(
+        rule=rule.code, name=rule.name, severity=Severity(severity), path=ctx.path, span=span,
+        message=message, snippet_key=key,
+        statement_lines=rep.statement_lines or (span.line, span.end_line),
+        fixable=rule.fixable if rep.fixable is None else rep.fixable, flow=rep.flow,
+        fingerprint=fingerprint(rule.code, ctx.path, key))
+
+
+def _suppression_findings(session: Session, path: str, sups: list[suppress.Suppression],
+                          enabled: set[str]) -> list[Finding]:
+    out = []
+    known = set(session.registry.by_code) | set(session.name_to_code)
+    for s in sups:
+        if s.problem:
+            if diag.MalformedSuppression.code in enabled:
+                out.append(_diag(diag.MalformedSuppression, path, s.line, s.column,
+                                 f"malformed suppression: {s.problem}"))
+            continue
+        unknown = [c for c in s.codes if c.upper() not in known and c.lower() not in known]
+        if unknown and diag.MalformedSuppression.code in enabled:
+            out.append(_diag(diag.MalformedSuppression, path, s.line, s.column,
+                             f"malformed suppression: unknown rule {', '.join(unknown)}"))
+        if diag.UnusedSuppression.code not in enabled:
+            continue
+        if not s.codes:
+            if "*" not in s.used:
+                out.append(_diag(diag.UnusedSuppression, path, s.line, s.column,
+                                 "unused suppression: no finding here to ignore"))
+            continue
+        unused = [c for c in s.codes if c not in s.used and c not in unknown
+                  and session.name_to_code.get(c.lower(), c.upper()) in session.enabled]
+        if unused:
+            out.append(_diag(diag.UnusedSuppression, path, s.line, s.column,
+                             f"unused suppression of {', '.join(unused)}"))
+    return out
+
+
+def _os_message(exc: OSError) -> str:
+    return f"cannot read: {exc.strerror or exc}"

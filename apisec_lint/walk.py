@@ -1,0 +1,165 @@
+"""One fast traversal of a libcst tree that feeds every rule at once.
+
+libcst's own ``visit`` rebuilds every node on the way back up, which makes a visitor
+cost about as much as the parse. This walker reads the dataclass fields directly and
+skips the pure-whitespace and punctuation fields that no rule looks at, which is
+several times faster. Handlers are found by node class name (``visit_Call``) through
+the class's MRO, so ``visit_BaseExpression`` works too.
+
+The walk is iterative (deeply nested expressions must not exhaust the C stack) and in
+source order. It keeps a stack of enclosing scopes (Module, FunctionDef, Lambda,
+ClassDef) and statements that rules can query through the context.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from apisec_lint._lazy import cst
+
+Handler = Callable[[Any], Any]
+
+# Fields holding only whitespace, comments or punctuation tokens. No rule inspects them
+# by visiting (rules read e.g. ``node.operator`` from the parent), so they are skipped.
+_SKIP_FIELDS = frozenset({
+    "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after_decorators",
+    "header", "footer", "trailing_whitespace", "equal", "colon", "dot", "operator",
+    "whitespace", "whitespace_before", "whitespace_after", "whitespace_before_colon",
+    "whitespace_after_colon", "whitespace_before_args", "whitespace_after_func",
+    "whitespace_before_params", "whitespace_after_def", "whitespace_after_arrow",
+    "whitespace_before_indent", "whitespace_after_indent", "whitespace_after_star",
+    "whitespace_after_param", "whitespace_before_from", "whitespace_after_from",
+    "whitespace_after_import", "whitespace_before_as", "whitespace_after_as",
+    "whitespace_after_await", "whitespace_after_lambda", "whitespace_after_in",
+    "whitespace_before_in", "whitespace_after_for", "whitespace_after_async",
+    "whitespace_after_if", "whitespace_before_if", "whitespace_after_else",
+    "whitespace_before_else", "whitespace_after_class", "whitespace_after_name",
+    "whitespace_before_value", "whitespace_after_del", "whitespace_after_return",
+    "whitespace_after_raise", "whitespace_after_assert", "whitespace_after_global",
+    "whitespace_after_nonlocal", "whitespace_after_yield", "whitespace_after_while",
+    "whitespace_after_with", "whitespace_after_except", "whitespace_after_elif",
+    "whitespace_before_expression", "whitespace_after_expression",
+    "whitespace_before_walrus", "whitespace_after_walrus", "whitespace_after_case",
+    "whitespace_after_match", "whitespace_before_params_close",
+})
+
+_fields_cache: dict[type, tuple[str, ...]] = {}
+
+
+def child_fields(tp: type) -> tuple[str, ...]:
+    names = _fields_cache.get(tp)
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(tp)
+                      if f.name not in _SKIP_FIELDS and not f.name.startswith("whitespace"))
+        _fields_cache[tp] = names
+    return names
+
+
+def iter_children(node: Any) -> Iterator[Any]:
+    """The child nodes of ``node`` that the walker visits, in source order."""
+    base = cst.CSTNode
+    for name in child_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, base):
+            yield value
+        elif type(value) in (tuple, list):
+            for item in value:
+                if isinstance(item, base):
+                    yield item
+
+
+def iter_tree(node: Any) -> Iterator[Any]:
+    """Every visited node below (and including) ``node``, in source order."""
+    stack = [node]
+    base = cst.CSTNode
+    while stack:
+        current = stack.pop()
+        yield current
+        kids: list[Any] = []
+        for name in child_fields(type(current)):
+            value = getattr(current, name)
+            if isinstance(value, base):
+                kids.append(value)
+            elif type(value) in (tuple, list):
+                kids.extend(v for v in value if isinstance(v, base))
+        kids.reverse()
+        stack.extend(kids)
+
+
+class WalkState:
+    """What the walker knows about where it is; read by the FileContext."""
+
+    __slots__ = ("scopes", "statements")
+
+    def __init__(self) -> None:
+        self.scopes: list[Any] = []
+        self.statements: list[Any] = []
+
+
+_LEAVE = object()
+
+
+def walk(module: Any, rules: list[Any], state: WalkState) -> None:
+    """Run every rule's ``visit_*``/``leave_*`` handlers over ``module`` in one pass."""
+    visit_by_name: dict[str, list[Handler]] = {}
+    leave_by_name: dict[str, list[Handler]] = {}
+    for rule in rules:
+        for attr in dir(type(rule)):
+            if attr.startswith("visit_"):
+                visit_by_name.setdefault(attr[6:], []).append(getattr(rule, attr))
+            elif attr.startswith("leave_"):
+                leave_by_name.setdefault(attr[6:], []).append(getattr(rule, attr))
+
+    scope_types = (cst.Module, cst.FunctionDef, cst.Lambda, cst.ClassDef)
+    stmt_types = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
+    resolved: dict[type, tuple[list[Handler], list[Handler], bool, bool]] = {}
+
+    def handlers_for(tp: type) -> tuple[list[Handler], list[Handler], bool, bool]:
+        visits: list[Handler] = []
+        leaves: list[Handler] = []
+        for klass in tp.__mro__:
+            visits.extend(visit_by_name.get(klass.__name__, ()))
+            leaves.extend(leave_by_name.get(klass.__name__, ()))
+        entry = (visits, leaves, issubclass(tp, scope_types), issubclass(tp, stmt_types))
+        resolved[tp] = entry
+        return entry
+
+    base = cst.CSTNode
+    scopes, statements = state.scopes, state.statements
+    stack: list[Any] = [module]
+    while stack:
+        node = stack.pop()
+        if node is _LEAVE:
+            node, leaves, is_scope, is_stmt = stack.pop()
+            for handler in leaves:
+                handler(node)
+            if is_scope:
+                scopes.pop()
+            if is_stmt:
+                statements.pop()
+            continue
+        tp = type(node)
+        entry = resolved.get(tp) or handlers_for(tp)
+        visits, leaves, is_scope, is_stmt = entry
+        if is_scope:
+            scopes.append(node)
+        if is_stmt:
+            statements.append(node)
+        # Return values are ignored: in a batched walk one rule cannot prune another's
+        # subtree.
+        for handler in visits:
+            handler(node)
+        if leaves or is_scope or is_stmt:
+            stack.append((node, leaves, is_scope, is_stmt))
+            stack.append(_LEAVE)
+        kids: list[Any] = []
+        for name in child_fields(tp):
+            value = getattr(node, name)
+            if isinstance(value, base):
+                kids.append(value)
+            elif type(value) in (tuple, list):
+                kids.extend(v for v in value if isinstance(v, base))
+        kids.reverse()
+        stack.extend(kids)
