@@ -37,7 +37,7 @@ class SyntaxErrorDiagnostic(Rule):
     name = "syntax-error"
     severity = Severity.MEDIUM
     kinds = frozenset({FileKind.PYTHON})
-    INVALID = (Example("import requests\nverify = False\nclass Bot\n    pass\n", lines=(3,)),)
+    INVALID = (Example("import requests\nverify = False\nclass Bot\n    pass\n"),)
     VALID = ("import requests\n",)
 
 
