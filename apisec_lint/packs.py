@@ -172,11 +172,16 @@ def validate_pack(origin: str, data: dict[str, Any]) -> None:
 
 @lru_cache(maxsize=4096)
 def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """Qualified-name patterns: ``*`` is one dotted segment, ``**`` any number."""
+    """Qualified-name patterns: ``*`` is one dotted segment, ``**`` any number,
+    ``[A-Z]`` a character class."""
     out = []
     i = 0
     while i < len(pattern):
-        if pattern.startswith("**", i):
+        if pattern[i] == "[" and "]" in pattern[i:]:
+            end = pattern.index("]", i)
+            out.append(pattern[i:end + 1])
+            i = end + 1
+        elif pattern.startswith("**", i):
             out.append(".*")
             i += 2
         elif pattern[i] == "*":
