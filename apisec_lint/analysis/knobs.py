@@ -1,0 +1,442 @@
+"""Where a file sets a knob of the packs, and to what.
+
+A knob (``[[knobs]]`` in a pack) is an argument, a config key or an attribute whose
+value matters to one rule family (its ``topic``). This analysis finds every place a
+file sets one, in the forms the packs describe:
+
+- an argument of a call, by keyword or position: ``requests.get(u, verify=False)``
+  (``calls`` + ``param``/``position``), of a method of an SDK client
+  (``sdk`` + ``methods``) or of an SDK client constructor (``sdk`` alone);
+- a key inside a dict argument: ``Client(k, s, {"verify": False})``
+  (``param``/``position`` + ``config_key``);
+- a key of a client's config dict: ``ccxt.binance({"enableRateLimit": False})``
+  (``sdk`` + ``config_key``), also inside a dict under one of the wrapper keys of
+  ``[[client_configs]]`` (``{"ccxt_config": {"verify": False}}``);
+- an attribute assignment on a client (``exchange.verify = False``), on an object built
+  by one of ``calls`` (``s = requests.Session(); s.verify = False``), on a receiver of
+  unknown type whose name matches ``receivers``, or, with none of these, on anything
+  (``ctx.check_hostname = False``). ``attribute`` may be a dotted path
+  (``session.verify`` for ``client.session.verify = False``).
+
+Values are followed through names, dicts and conditional expressions; :func:`bad_value`
+says whether one of a setting's possible values is insecure for its knob.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from apisec_lint._lazy import cst
+from apisec_lint.analysis.calls import find_arg
+from apisec_lint.analysis.imports import dotted_name
+from apisec_lint.analysis.values import Const, DictVal, _attr_key
+from apisec_lint.packs import matches_any
+from apisec_lint.walk import iter_tree
+
+if TYPE_CHECKING:
+    from apisec_lint.analysis.clients import ClientInfo
+    from apisec_lint.context import FileContext
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One place where a knob is given a value."""
+
+    knob: Mapping[str, Any]
+    node: Any  # where to report: the Arg, the dict key, the assignment target
+    expr: Any  # the value expression, when known
+    values: tuple[Any, ...]  # its possible values (Const / DictVal / SeqVal)
+    owner: str  # what is configured, for messages ("requests.get", "ccxt.kucoin")
+    client: ClientInfo | None = None
+    call: Any = None
+    scope: Any = None
+
+
+@dataclass
+class _Index:
+    """Per-file lookups built on first use."""
+
+    key_values: dict[int, Any] = field(default_factory=dict)  # id(dict key node) -> value expr
+    with_items: dict[str, list[Any]] = field(default_factory=dict)  # asname -> item exprs
+    params: dict[int, dict[str, Any]] = field(default_factory=dict)  # id(def) -> name -> Param
+
+
+def knobs_for(ctx: FileContext, topics: Iterable[str]) -> list[dict[str, Any]]:
+    wanted = set(topics)
+    return [k for k in ctx.knowledge.section("knobs") if k["topic"] in wanted]
+
+
+class Knobs:
+    """Knob settings of one file; shared by every rule through ``ctx.analysis``."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+        self._index: _Index | None = None
+        self._callee: dict[int, str | None] = {}
+        self.wrappers: dict[str, str] = {}
+        for entry in ctx.knowledge.section("client_configs"):
+            for key in entry["keys"]:
+                self.wrappers[key] = entry["sdk"]
+
+    @classmethod
+    def of(cls, ctx: FileContext) -> Knobs:
+        return ctx.analysis("knobs", cls)  # type: ignore[no-any-return]
+
+    # -- per-file index ------------------------------------------------------------
+    @property
+    def index(self) -> _Index:
+        if self._index is None:
+            idx = _Index()
+            for node in iter_tree(self.ctx.module):
+                if isinstance(node, cst.DictElement):
+                    idx.key_values[id(node.key)] = node.value
+                elif isinstance(node, cst.Call):
+                    for arg in node.args:
+                        if arg.keyword is not None:
+                            idx.key_values.setdefault(id(arg.keyword), arg.value)
+                elif isinstance(node, cst.Assign):
+                    for target in node.targets:
+                        t = target.target
+                        if isinstance(t, cst.Subscript) and len(t.slice) == 1 and \
+                                isinstance(t.slice[0].slice, cst.Index):
+                            idx.key_values[id(t.slice[0].slice.value)] = node.value
+                elif isinstance(node, cst.With):
+                    for item in node.items:
+                        if item.asname is not None:
+                            key = dotted_name(item.asname.name)
+                            if key:
+                                idx.with_items.setdefault(key, []).append(item.item)
+            self._index = idx
+        return self._index
+
+    def callee(self, call: Any) -> str | None:
+        key = id(call)
+        if key not in self._callee:
+            self._callee[key] = self.ctx.callee(call)
+        return self._callee[key]
+
+    # -- clients -------------------------------------------------------------------
+    def client_of(self, expr: Any, scope: Any) -> ClientInfo | None:
+        """The SDK client ``expr`` holds: built in the file, or a parameter annotated
+        with an SDK client class (``def f(exchange: ccxt.Exchange)``)."""
+        info = self.ctx.clients.client_of(expr, scope)
+        if info is not None or not isinstance(expr, cst.Name):
+            return info
+        param = self.param(expr.value, scope)
+        if param is None or param.annotation is None:
+            return None
+        ann = param.annotation.annotation
+        if isinstance(ann, cst.SimpleString):
+            return None
+        name = self.ctx.imports.qualified_name(ann)
+        if name is None:
+            return None
+        from apisec_lint.analysis.clients import ClientInfo
+
+        for entry in self.ctx.knowledge.section("clients"):
+            if matches_any(name, entry["match"]):
+                return ClientInfo(entry["sdk"], entry.get("exchange", ""), name, None, entry)
+        return None
+
+    def param(self, name: str, scope: Any) -> Any:
+        """The Param ``name`` of the function ``scope``, if it has one."""
+        if not isinstance(scope, cst.FunctionDef):
+            return None
+        table = self.index.params.get(id(scope))
+        if table is None:
+            table = {}
+            ps = scope.params
+            for p in (*ps.posonly_params, *ps.params, *ps.kwonly_params):
+                table[p.name.value] = p
+            self.index.params[id(scope)] = table
+        return table.get(name)
+
+    def method_call(self, call: Any, scope: Any) -> tuple[ClientInfo, str] | None:
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            info = self.client_of(func.value, scope)
+            if info is not None:
+                return info, func.attr.value
+        return None
+
+    def constructor(self, expr: Any, scope: Any, depth: int = 0) -> Any:
+        """The Call that built the object ``expr`` holds, if it is in the file."""
+        if depth > 6 or expr is None:
+            return None
+        if isinstance(expr, cst.Await):
+            return self.constructor(expr.expression, scope, depth + 1)
+        if isinstance(expr, cst.Call):
+            return expr
+        key = expr.value if isinstance(expr, cst.Name) else (
+            _attr_key(expr) if isinstance(expr, cst.Attribute) else None)
+        if key is None:
+            return None
+        values = self.ctx.values
+        sources = values.assignments(key, scope) or (
+            values.all_assignments(key) if "." in key else [])
+        for src in sources:
+            found = self.constructor(src, scope, depth + 1)
+            if found is not None:
+                return found
+        for src in self.index.with_items.get(key, ()):
+            found = self.constructor(src, scope, depth + 1)
+            if found is not None:
+                return found
+        return None
+
+    # -- settings at a call ----------------------------------------------------------
+    def _owner(self, call: Any, knob: Mapping[str, Any], scope: Any) -> str | None:
+        """What ``call`` is, when it is a call the knob applies to."""
+        if knob.get("calls"):
+            callee = self.callee(call)
+            if callee and matches_any(callee, knob["calls"]):
+                return callee
+            if not knob.get("sdk"):
+                return None
+        sdk = knob.get("sdk")
+        if not sdk:
+            return None
+        if knob.get("methods"):
+            found = self.method_call(call, scope)
+            if found is not None and found[0].sdk == sdk and \
+                    matches_any(found[1], knob["methods"]):
+                return f"{found[0].constructor.rsplit('.', 1)[-1]}.{found[1]}"
+            return None
+        info = self.ctx.clients.constructed_by(call)
+        if info is not None and info.sdk == sdk:
+            return info.constructor
+        return None
+
+    def at_call(self, call: Any, knobs: list[dict[str, Any]], scope: Any) -> list[Setting]:
+        """The knobs set by arguments of ``call`` (and keys of its config dicts)."""
+        out: list[Setting] = []
+        for knob in knobs:
+            if knob.get("attribute"):
+                continue
+            param, position = knob.get("param"), knob.get("position")
+            if param is None and position is None:
+                if knob.get("config_key") and knob.get("sdk"):
+                    out.extend(self._client_config(call, knob, scope))
+                continue
+            arg = find_arg(call, param, position)
+            if arg is None:
+                continue
+            owner = self._owner(call, knob, scope)
+            if owner is None:
+                continue
+            if knob.get("config_key"):
+                out.extend(self.entries(arg.value, knob, scope, owner, call=call))
+            else:
+                out.append(Setting(knob, arg, arg.value,
+                                   tuple(self.ctx.values.candidates(arg.value, scope)),
+                                   owner, call=call, scope=scope))
+        return out
+
+    def _client_config(self, call: Any, knob: Mapping[str, Any], scope: Any) -> list[Setting]:
+        info = self.ctx.clients.constructed_by(call)
+        if info is None or info.sdk != knob["sdk"]:
+            return []
+        spec = info.entry.get("config")
+        if not spec:
+            return []
+        arg = find_arg(call, spec.get("name"), spec.get("position"))
+        if arg is None:
+            return []
+        return self.entries(arg.value, knob, scope, info.constructor, client=info, call=call)
+
+    def missing_at_call(self, call: Any, knobs: list[dict[str, Any]],
+                        scope: Any) -> list[tuple[dict[str, Any], str]]:
+        """``required`` knobs that ``call`` leaves out (and that the object it is a
+        method of was not built with)."""
+        out: list[tuple[dict[str, Any], str]] = []
+        for knob in knobs:
+            if not knob.get("required") or knob.get("config_key") or knob.get("attribute"):
+                continue
+            if any(arg.star for arg in call.args):
+                continue  # *args / **kwargs may carry it
+            if find_arg(call, knob.get("param"), knob.get("position")) is not None:
+                continue
+            owner = self._owner(call, knob, scope)
+            if owner is None:
+                continue
+            if isinstance(call.func, cst.Attribute) and knob.get("param"):
+                built = self.constructor(call.func.value, scope)
+                if built is not None and (
+                        find_arg(built, knob["param"]) is not None
+                        or any(arg.star == "**" for arg in built.args)):
+                    continue
+            out.append((knob, owner))
+        return out
+
+    # -- dict entries ----------------------------------------------------------------
+    def entries(self, expr: Any, knob: Mapping[str, Any], scope: Any, owner: str, *,
+                client: ClientInfo | None = None, call: Any = None) -> list[Setting]:
+        """Settings of ``knob["config_key"]`` in the dict(s) ``expr`` may hold."""
+        key = knob["config_key"]
+        out: list[Setting] = []
+        seen: set[int] = set()
+        for cand in self.ctx.values.candidates(expr, scope):
+            if not isinstance(cand, DictVal):
+                continue
+            entry = cand.entry(key)
+            if entry is None:
+                continue
+            knode, value = entry
+            if id(knode) in seen:
+                continue
+            seen.add(id(knode))
+            vexpr = self.index.key_values.get(id(knode))
+            if vexpr is not None:
+                values = tuple(self.ctx.values.candidates(vexpr, scope))
+            else:
+                values = (value,) if value else ()
+            out.append(Setting(knob, knode, vexpr, values, owner, client, call, scope))
+        return out
+
+    def at_dict(self, node: Any, knobs: list[dict[str, Any]], scope: Any) -> list[Setting]:
+        """Client-config knobs set inside a dict under a ``[[client_configs]]`` key."""
+        if not self.wrappers:
+            return []
+        out: list[Setting] = []
+        for el in node.elements:
+            if not isinstance(el, cst.DictElement) or not isinstance(el.key, cst.SimpleString):
+                continue
+            try:
+                key = el.key.evaluated_value
+            except Exception:
+                continue
+            sdk = self.wrappers.get(key) if isinstance(key, str) else None
+            if sdk is None:
+                continue
+            for knob in knobs:
+                if knob.get("sdk") == sdk and knob.get("config_key") and \
+                        knob.get("param") is None and knob.get("position") is None:
+                    out.extend(self.entries(el.value, knob, scope, key))
+        return out
+
+    # -- attribute assignments -------------------------------------------------------
+    def at_assign(self, target: Any, value: Any, knobs: list[dict[str, Any]],
+                  scope: Any) -> list[Setting]:
+        """Attribute knobs set by ``target = value`` (``target`` may subscript the
+        attribute: ``exchange.urls["api"] = ...``)."""
+        base = target
+        while isinstance(base, cst.Subscript):
+            base = base.value
+        if not isinstance(base, cst.Attribute):
+            return []
+        out: list[Setting] = []
+        for knob in knobs:
+            attr = knob.get("attribute")
+            if not attr:
+                continue
+            receiver = _strip_path(base, attr.split("."))
+            if receiver is None:
+                continue
+            found = self._receiver_owner(receiver, knob, scope)
+            if found is None:
+                continue
+            owner, info = found
+            out.append(Setting(knob, target, value,
+                               tuple(self.ctx.values.candidates(value, scope)), owner,
+                               client=info, scope=scope))
+        return out
+
+    def _receiver_owner(self, receiver: Any, knob: Mapping[str, Any],
+                        scope: Any) -> tuple[str, ClientInfo | None] | None:
+        text = dotted_name(receiver) or "<object>"
+        sdk, calls, names = knob.get("sdk"), knob.get("calls"), knob.get("receivers")
+        if not sdk and not calls and not names:
+            return text, None
+        if sdk:
+            info = self.client_of(receiver, scope)
+            if info is not None:
+                return (text, info) if info.sdk == sdk else None
+            # the client class itself: ``Client.API_URL = ...``
+            qual = self.ctx.imports.qualified_name(receiver)
+            if qual is not None:
+                for entry in self.ctx.knowledge.section("clients"):
+                    if entry["sdk"] == sdk and matches_any(qual, entry["match"]):
+                        return text, None
+        if calls:
+            built = self.ctx.callees.type_of(receiver, scope)
+            if built is not None:
+                return (text, None) if matches_any(built, calls) else None
+        if names:
+            last = text.rsplit(".", 1)[-1]
+            if matches_any(last, names) or matches_any(last.lower(), names):
+                return text, None
+        return None
+
+    # -- values --------------------------------------------------------------------------
+    def names_of(self, expr: Any, scope: Any, depth: int = 0) -> list[str]:
+        """Qualified names ``expr`` may refer to (``ssl.CERT_NONE``), through names."""
+        if expr is None or depth > 6:
+            return []
+        if isinstance(expr, cst.IfExp):
+            return self.names_of(expr.body, scope, depth + 1) + \
+                self.names_of(expr.orelse, scope, depth + 1)
+        out: list[str] = []
+        if isinstance(expr, (cst.Name, cst.Attribute)):
+            qual = self.ctx.imports.qualified_name(expr)
+            if qual is not None:
+                out.append(qual)
+            key = expr.value if isinstance(expr, cst.Name) else _attr_key(expr)
+            if key:
+                for src in self.ctx.values.assignments(key, scope):
+                    out.extend(self.names_of(src, scope, depth + 1))
+        return out
+
+
+def _strip_path(node: Any, path: list[str]) -> Any:
+    """For ``a.b.session.verify`` and path ``[session, verify]``: ``a.b``; else None."""
+    for name in reversed(path):
+        if not isinstance(node, cst.Attribute):
+            return None
+        attr = node.attr.value
+        if attr != name and not (any(c in name for c in "*[") and matches_any(attr, (name,))):
+            return None
+        node = node.value
+    return node
+
+
+def _num(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def is_bad_const(value: Any, bad: Iterable[Any]) -> bool:
+    """``value`` equals one of ``bad``: bools and None by identity, numbers by value,
+    strings case-insensitively."""
+    for b in bad:
+        if isinstance(b, bool) or b is None or isinstance(value, bool) or value is None:
+            if value is b:
+                return True
+        elif _num(b) and _num(value):
+            if value == b:
+                return True
+        elif isinstance(b, str) and isinstance(value, str):
+            if value.lower() == b.lower():
+                return True
+    return False
+
+
+def bad_value(knobs: Knobs, setting: Setting, below: float | None = None) -> Any:
+    """The possible value of ``setting`` that is insecure for its knob (a Const, or the
+    qualified name of a bad constant such as ``ssl.CERT_NONE``), else None.
+    ``below`` overrides the knob's own floor."""
+    knob = setting.knob
+    bad = knob.get("bad", ())
+    floor = below if below is not None else knob.get("below")
+    for cand in setting.values:
+        if not isinstance(cand, Const):
+            continue
+        if bad and is_bad_const(cand.value, bad):
+            return cand
+        if floor is not None and _num(cand.value) and cand.value < floor:
+            return cand
+    if knob.get("bad_names") and setting.expr is not None:
+        for name in knobs.names_of(setting.expr, setting.scope):
+            if matches_any(name, knob["bad_names"]):
+                return name
+    return None
