@@ -163,9 +163,12 @@ SECTIONS: dict[str, tuple[bool, Mapping[str, Field]]] = {
     }),
     # Keys of a larger configuration (a JSON/YAML/TOML file, or a Python dict) under
     # which a client config of ``sdk`` lives: freqtrade's ``exchange.ccxt_config``.
+    # ``markers``: keys that make a mapping a client config of ``sdk`` even without a
+    # wrapper key (``enableRateLimit`` is ccxt's own name).
     "client_configs": (True, {
         "sdk": _f("str", True),
-        "keys": _f("list[str]", True),
+        "keys": _f("list[str]"),
+        "markers": _f("list[str]"),
         "doc": _f("str"),
     }),
 }

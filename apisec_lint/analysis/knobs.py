@@ -52,6 +52,13 @@ class Setting:
     client: ClientInfo | None = None
     call: Any = None
     scope: Any = None
+    exchange: str | None = None  # the exchange id, when known from outside a client
+
+    @property
+    def exchange_id(self) -> str | None:
+        if self.exchange:
+            return self.exchange
+        return self.client.exchange if self.client is not None and self.client.exchange else None
 
 
 @dataclass
@@ -76,9 +83,12 @@ class Knobs:
         self._index: _Index | None = None
         self._callee: dict[int, str | None] = {}
         self.wrappers: dict[str, str] = {}
+        self.markers: dict[str, str] = {}
         for entry in ctx.knowledge.section("client_configs"):
-            for key in entry["keys"]:
+            for key in entry.get("keys", ()):
                 self.wrappers[key] = entry["sdk"]
+            for key in entry.get("markers", ()):
+                self.markers[key] = entry["sdk"]
 
     @classmethod
     def of(cls, ctx: FileContext) -> Knobs:
@@ -296,24 +306,31 @@ class Knobs:
         return out
 
     def at_dict(self, node: Any, knobs: list[dict[str, Any]], scope: Any) -> list[Setting]:
-        """Client-config knobs set inside a dict under a ``[[client_configs]]`` key."""
-        if not self.wrappers:
+        """Client-config knobs set in a dict literal that is a client config by its
+        keys (``[[client_configs]]`` markers) or inside one under a wrapper key."""
+        if not self.wrappers and not self.markers:
             return []
         out: list[Setting] = []
+        marked: set[str] = set()
         for el in node.elements:
-            if not isinstance(el, cst.DictElement) or not isinstance(el.key, cst.SimpleString):
+            if not isinstance(el, cst.DictElement) or not isinstance(
+                    el.key, (cst.SimpleString, cst.ConcatenatedString)):
                 continue
             try:
                 key = el.key.evaluated_value
             except Exception:
                 continue
-            sdk = self.wrappers.get(key) if isinstance(key, str) else None
-            if sdk is None:
+            if not isinstance(key, str):
                 continue
-            for knob in knobs:
-                if knob.get("sdk") == sdk and knob.get("config_key") and \
-                        knob.get("param") is None and knob.get("position") is None:
+            if key in self.markers:
+                marked.add(self.markers[key])
+            sdk = self.wrappers.get(key)
+            if sdk is not None:
+                for knob in _config_knobs(knobs, sdk):
                     out.extend(self.entries(el.value, knob, scope, key))
+        for sdk in sorted(marked):
+            for knob in _config_knobs(knobs, sdk):
+                out.extend(self.entries(node, knob, scope, f"{sdk} config"))
         return out
 
     # -- attribute assignments -------------------------------------------------------
@@ -389,6 +406,12 @@ class Knobs:
         return out
 
 
+def _config_knobs(knobs: list[dict[str, Any]], sdk: str) -> list[dict[str, Any]]:
+    """The knobs of ``sdk`` that are keys of its client config."""
+    return [k for k in knobs if k.get("sdk") == sdk and k.get("config_key")
+            and k.get("param") is None and k.get("position") is None]
+
+
 def _strip_path(node: Any, path: list[str]) -> Any:
     """For ``a.b.session.verify`` and path ``[session, verify]``: ``a.b``; else None."""
     for name in reversed(path):
@@ -434,6 +457,9 @@ def bad_value(knobs: Knobs, setting: Setting, below: float | None = None) -> Any
         if bad and is_bad_const(cand.value, bad):
             return cand
         if floor is not None and _num(cand.value) and cand.value < floor:
+            return cand
+        # ``bad_names = ["builtins.None"]`` is how a pack (TOML has no null) says None
+        if cand.value is None and matches_any("builtins.None", knob.get("bad_names", ())):
             return cand
     if knob.get("bad_names") and setting.expr is not None:
         for name in knobs.names_of(setting.expr, setting.scope):

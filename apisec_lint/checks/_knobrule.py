@@ -14,6 +14,7 @@ from apisec_lint._lazy import cst
 from apisec_lint.analysis.knobs import Knobs, Setting, bad_value, knobs_for
 from apisec_lint.packs import Knowledge
 from apisec_lint.rule import Rule
+from apisec_lint.types import FileKind
 
 
 def knob_tokens(knowledge: Knowledge, topics: tuple[str, ...]) -> set[str]:
@@ -49,6 +50,7 @@ class KnobRule(Rule):
     """Reports settings of the knobs of ``topics`` whose value is insecure."""
 
     topics: ClassVar[tuple[str, ...]] = ()
+    kinds = frozenset({FileKind.PYTHON, FileKind.JSON, FileKind.YAML, FileKind.TOML})
 
     @classmethod
     def trigger_tokens(cls, knowledge: Knowledge) -> frozenset[bytes] | None:
@@ -92,9 +94,25 @@ class KnobRule(Rule):
                 self.check(setting)
 
     def visit_Dict(self, node: Any) -> None:
-        if self.knobs.wrappers:
+        if self.knobs.wrappers or self.knobs.markers:
             for setting in self.knobs.at_dict(node, self.knob_list, self.ctx.scope):
                 self.check(setting)
+
+    # -- config files --------------------------------------------------------------------
+    def check_file(self) -> None:
+        """Client-config knobs in a JSON/YAML/TOML file (freqtrade ``ccxt_config``)."""
+        knobs = [k for k in knobs_for(self.ctx, self.topics) if k.get("sdk")
+                 and k.get("config_key") and k.get("param") is None
+                 and k.get("position") is None]
+        if not knobs:
+            return
+        from apisec_lint.checks._configknobs import client_config_settings
+
+        self.knobs = Knobs.of(self.ctx)
+        for setting, span in client_config_settings(self.ctx, knobs):
+            bad = bad_value(self.knobs, setting, self.floor(setting))
+            if bad is not None:
+                self.ctx.report_span(self, span, self.message(setting, bad))
 
     # -- judging a setting -------------------------------------------------------------
     def check(self, setting: Setting) -> None:

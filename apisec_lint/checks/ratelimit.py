@@ -32,6 +32,10 @@ Flow = tuple[set[State], set[State], set[State]]  # (falls through, continues, b
 _MARKET_NAMES = ["*symbol*", "sym", "syms", "*pair*", "*market*", "*ticker*", "*coin*",
                  "*asset*", "*instrument*", "inst", "insts", "inst_id*", "*currenc*", "ccy",
                  "ccys", "*product*"]
+_RECEIVE_NAMES = frozenset({"recv", "receive", "receive_json", "receive_text", "receive_str",
+                            "receive_bytes", "recv_json", "recv_string", "recv_multipart",
+                            "get_message", "next_message", "readline", "input", "get_updates",
+                            "listen", "wait_for_message", "blpop", "brpop", "xread"})
 _ORDERISH = ("*order*", "*Order*", "withdraw*", "*Withdraw*", "*transfer*", "*Transfer*")
 
 
@@ -256,7 +260,9 @@ class RateLimiterDisabled(KnobRule):
         "import ccxt\nex = ccxt.binance()\n",
         "import ccxt\nex = ccxt.kraken({'rateLimit': 3000})\n",
         "import ccxt\nex = ccxt.binance({'rateLimit': 50})\n",
-        "settings = {'enableRateLimit': False}\n",
+        "settings = {'enableRateLimit': True, 'rateLimit': 100}\n",
+        Example('{"exchange": {"name": "binance", "ccxt_config": {"enableRateLimit": true}}}\n',
+                filename="config.json"),
         Example("import ccxt\nex = ccxt.binance({'rateLimit': 20})\n",
                 options=(("rate-limit-floor", 10),)),
     )
@@ -276,6 +282,14 @@ class RateLimiterDisabled(KnobRule):
         Example("cfg = {'exchange': {'ccxt_async_config': {'enableRateLimit': False}}}\n"
                 "", lines=(1,)),
         Example("import ccxt\nex = ccxt.binance({'rateLimit': 40})\n", lines=(2,)),
+        Example("import ccxt\nCONFIG = {'apiKey': 'k', 'enableRateLimit': False}\n"
+                "exchange_class = getattr(ccxt, 'binance')\nex = exchange_class(CONFIG)\n",
+                lines=(2,)),
+        Example('{\n  "exchange": {\n    "name": "binance",\n'
+                '    "ccxt_async_config": {"enableRateLimit": false}\n  }\n}\n',
+                filename="config.json", lines=(4,)),
+        Example("exchange:\n  id: kraken\n  apiKey: ${KEY}\n  rateLimit: 300\n",
+                filename="exchange.yaml", lines=(4,)),
     )
 
     def floor(self, setting: Setting) -> float | None:
@@ -284,10 +298,14 @@ class RateLimiterDisabled(KnobRule):
         option = self.option("rate-limit-floor")
         if isinstance(option, (int, float)) and option > 0:
             return float(option)
-        info = setting.client
-        if info is not None and info.exchange:
-            return Network.of(self.ctx).rate_limits.get(info.exchange)
+        exchange = setting.exchange_id
+        if exchange:
+            return self._rate_limits().get(exchange)
         return None
+
+    def _rate_limits(self) -> dict[str, float]:
+        return {e["id"]: e["rate_limit"] for e in self.ctx.knowledge.section("exchanges")
+                if "rate_limit" in e}
 
     def message(self, setting: Setting, bad: Any) -> str:
         value = getattr(bad, "value", bad)
@@ -433,8 +451,9 @@ class UnthrottledApiLoop(Rule):
     def _analyse(self, loop: Any) -> None:
         scope = self.ctx.scope
         net = self.network
+        # paths through an except handler are tagged 1: they are APS304's business
         paths = Paths(net.calls_in, lambda c: net.is_throttle(c, scope),
-                      lambda e: net.is_throttle_context(e, scope), lambda t, h: 0)
+                      lambda e: net.is_throttle_context(e, scope), lambda t, h: 1)
         for call, loops in self.nests.calls(loop):
             if id(call) in self.reported:
                 continue
@@ -459,7 +478,7 @@ class UnthrottledApiLoop(Rule):
         """(the loop gets back to its top on a normal path, one such path has no pause)"""
         key = id(loop)
         if key not in self._loop_info:
-            backs = {s for s in paths.loop_backs(loop)}
+            backs = {s for s in paths.loop_backs(loop) if s[1] == 0}
             self._loop_info[key] = (bool(backs), any(not t for t, _ in backs))
         return self._loop_info[key]
 
@@ -762,10 +781,43 @@ class RetryWithoutBackoff(Rule):
 
         paths = Paths(net.calls_in, backoff, lambda e: net.is_throttle_context(e, scope), tag)
         backs = paths.loop_backs(loop)
+        if isinstance(loop, cst.While) and self._message_driven(loop):
+            return  # each iteration handles a new message: an error is not retried
+        loops_on_success = any(h == 0 for _, h in backs)
         for key, (node, call) in relevant.items():
+            if isinstance(loop, cst.For) and not self._for_retries(loop, call, loops_on_success):
+                continue
             if (False, key) in backs and id(call) not in self.reported:
                 self.reported.add(id(call))
                 self.report(call, self._message(call, node, capped), severity=self._severity(call))
+
+    def _for_retries(self, loop: Any, call: Any, loops_on_success: bool) -> bool:
+        """A ``for`` loop retries ``call`` when the call does not depend on the loop
+        variable (``for _ in range(n)``), and the loop stops on success or only counts.
+        ``for sym in symbols: try: ... except: continue`` skips a failing item instead,
+        and ``for url in MIRRORS`` fails over: neither repeats the same request."""
+        target = set(_names_in(loop.target))
+        if target & set(_names_in(call)):
+            return False
+        if not loops_on_success:
+            return True
+        it = loop.iter
+        callee = self.ctx.imports.qualified_name(it.func) if isinstance(it, cst.Call) else None
+        return callee in ("builtins.range", "itertools.count", "itertools.repeat")
+
+    def _message_driven(self, loop: Any) -> bool:
+        """The loop receives a new message, update or line on each iteration."""
+        for call in self.network.calls_in(_suite(loop.body)):
+            func = call.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else (
+                func.value if isinstance(func, cst.Name) else "")
+            if name in _RECEIVE_NAMES:
+                return True
+            if name in ("get", "get_nowait") and isinstance(func, cst.Attribute):
+                recv = (dotted_name(func.value) or "").rsplit(".", 1)[-1].lower()
+                if recv in ("q", "queue") or recv.endswith(("queue", "_q", "inbox")):
+                    return True
+        return False
 
     def _tries(self, loop: Any) -> Iterator[Any]:
         """Try statements in the loop body, not inside nested loops or functions."""

@@ -8,6 +8,7 @@ What is insecure comes from the packs: ``[[knobs]]`` with the topics ``tls-verif
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from apisec_lint._lazy import cst
@@ -36,6 +37,19 @@ def _unsafe(knowledge: Knowledge, topic: str) -> list[dict[str, Any]]:
 
 def _unsafe_tokens(knowledge: Knowledge, topic: str) -> set[str]:
     return {p.rsplit(".", 1)[-1].lower() for e in _unsafe(knowledge, topic) for p in e["calls"]}
+
+
+_API_HINT = re.compile(r"(^|[./_-])(api|apis|ws|wss|stream|streams|socket|rest|fapi|dapi|papi|"
+                       r"sapi|eapi|futures|fstream|dstream|public|private|v[0-9]|[0-9])([./_?-]|$)")
+
+
+def _api_like(url: str) -> bool:
+    """A URL literal that names an API or stream (not a link to a web page): a websocket
+    URL, or ``api``/``stream``/``ws``/a version in its host or path."""
+    if scheme_of(url) == "ws":
+        return True
+    rest = url.split("://", 1)[-1].lower()
+    return bool(_API_HINT.search(rest))
 
 
 class TlsVerifyDisabled(KnobRule):
@@ -94,6 +108,8 @@ class TlsVerifyDisabled(KnobRule):
         "import aiohttp\nconn = aiohttp.TCPConnector(ssl=None, limit=10)\n",
         "import os\nos.environ['PYTHONHTTPSVERIFY'] = '1'\n",
         "from binance.client import Client\nc = Client('k', 's', {'timeout': 20})\n",
+        Example('{"tls": {"verify": false}, "exchange": {"ccxt_config": {"verify": true}}}\n',
+                filename="config.json"),
     )
     INVALID = (
         Example("import requests\nrequests.get('https://x', verify=False, timeout=5)\n",
@@ -148,6 +164,9 @@ class TlsVerifyDisabled(KnobRule):
         Example("import os\nos.environ['PYTHONHTTPSVERIFY'] = '0'\n", lines=(2,)),
         Example("import os\nos.environ['CURL_CA_BUNDLE'] = ''\n", lines=(2,)),
         Example("import os\nos.environ.setdefault('REQUESTS_CA_BUNDLE', '')\n", lines=(2,)),
+        Example('{\n  "exchange": {\n    "name": "binance",\n'
+                '    "ccxt_config": {"verify": false}\n  }\n}\n',
+                filename="config.json", lines=(4,)),
     )
 
     @classmethod
@@ -449,7 +468,7 @@ class PlaintextEndpoint(Rule):
             return
         host = host_of(text)
         exchange = self.network.exchange_for_host(host)
-        if host and exchange and not is_local_host(host, self.allowed):
+        if host and exchange and _api_like(text) and not is_local_host(host, self.allowed):
             self._report(node, text, host, f"the {exchange} API")
 
     def visit_ConcatenatedString(self, node: Any) -> None:
