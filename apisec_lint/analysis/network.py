@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 
 ENDPOINT_TOPICS = ("http-endpoint", "http-base-url", "ws-endpoint", "exchange-endpoint")
 REQUEST_TOPICS = ("http-endpoint", "ws-endpoint")
+# catch-alls: an except of one of these is a retry only around a recognised network call
+_BROAD_ERRORS = frozenset({"builtins.Exception", "builtins.BaseException", "builtins.OSError",
+                           "builtins.IOError", "builtins.EnvironmentError", "socket.error"})
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".localdomain")
 _RECEIVER_HINT = re.compile(
     r"(exchange|client|api|session|broker|trader|ccxt|binance|bybit|okx|kucoin|^ex$|^ex_)",
@@ -443,7 +446,7 @@ class Network:
         for e in exprs:
             q = self.ctx.imports.qualified_name(e) or dotted_name(e) or ""
             names.append(q)
-        if any(n in ("builtins.Exception", "builtins.BaseException") for n in names):
+        if any(n in _BROAD_ERRORS for n in names):
             return "broad", names
         if self.transient and any(matches_any(n, self.transient) for n in names if n):
             return "transient", names

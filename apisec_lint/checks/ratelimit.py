@@ -806,12 +806,19 @@ class RetryWithoutBackoff(Rule):
         return callee in ("builtins.range", "itertools.count", "itertools.repeat")
 
     def _message_driven(self, loop: Any) -> bool:
-        """The loop receives a new message, update or line on each iteration."""
+        """The loop takes a new message, update, line or work item on each iteration
+        (``await ws.recv()``, ``q.get()``, ``stack.pop()``, ``next(it)``): an error on
+        one item is not a retry of it."""
         for call in self.network.calls_in(_suite(loop.body)):
             func = call.func
             name = func.attr.value if isinstance(func, cst.Attribute) else (
                 func.value if isinstance(func, cst.Name) else "")
             if name in _RECEIVE_NAMES:
+                return True
+            if isinstance(func, cst.Attribute) and name in ("pop", "popleft", "popitem") \
+                    and len(call.args) <= 1:
+                return True
+            if isinstance(func, cst.Name) and name == "next":
                 return True
             if name in ("get", "get_nowait") and isinstance(func, cst.Attribute):
                 recv = (dotted_name(func.value) or "").rsplit(".", 1)[-1].lower()

@@ -25,6 +25,7 @@ from apisec_lint.checks._knobrule import KnobRule, knob_tokens
 from apisec_lint.packs import Knowledge, matches_any
 from apisec_lint.rule import Example, Rule
 from apisec_lint.types import Severity
+from apisec_lint.walk import iter_tree
 
 _PLAINTEXT_SCHEMES = ("http", "ws")
 _LOG_CALLS = frozenset({"print", "debug", "info", "warning", "warn", "error", "exception",
@@ -438,7 +439,9 @@ class PlaintextEndpoint(Rule):
             func.value if isinstance(func, cst.Name) else "")
         if last in _LOG_CALLS:
             for arg in node.args:
-                self.skip.add(id(arg.value))
+                for sub in iter_tree(arg.value):
+                    if isinstance(sub, (cst.SimpleString, cst.ConcatenatedString)):
+                        self.skip.add(id(sub))
             return
         if not node.args:
             return
