@@ -25,7 +25,8 @@ says whether one of a setting's possible values is insecure for its knob.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from apisec_lint._lazy import cst
@@ -61,15 +62,6 @@ class Setting:
         return self.client.exchange if self.client is not None and self.client.exchange else None
 
 
-@dataclass
-class _Index:
-    """Per-file lookups built on first use."""
-
-    key_values: dict[int, Any] = field(default_factory=dict)  # id(dict key node) -> value expr
-    with_items: dict[str, list[Any]] = field(default_factory=dict)  # asname -> item exprs
-    params: dict[int, dict[str, Any]] = field(default_factory=dict)  # id(def) -> name -> Param
-
-
 def knobs_for(ctx: FileContext, topics: Iterable[str]) -> list[dict[str, Any]]:
     wanted = set(topics)
     return [k for k in ctx.knowledge.section("knobs") if k["topic"] in wanted]
@@ -80,8 +72,8 @@ class Knobs:
 
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
-        self._index: _Index | None = None
         self._callee: dict[int, str | None] = {}
+        self._dict_cands: dict[tuple[int, int], list[Any]] = {}
         self.wrappers: dict[str, str] = {}
         self.markers: dict[str, str] = {}
         for entry in ctx.knowledge.section("client_configs"):
@@ -94,32 +86,39 @@ class Knobs:
     def of(cls, ctx: FileContext) -> Knobs:
         return ctx.analysis("knobs", cls)  # type: ignore[no-any-return]
 
-    # -- per-file index ------------------------------------------------------------
-    @property
-    def index(self) -> _Index:
-        if self._index is None:
-            idx = _Index()
-            for node in iter_tree(self.ctx.module):
-                if isinstance(node, cst.DictElement):
-                    idx.key_values[id(node.key)] = node.value
-                elif isinstance(node, cst.Call):
-                    for arg in node.args:
-                        if arg.keyword is not None:
-                            idx.key_values.setdefault(id(arg.keyword), arg.value)
-                elif isinstance(node, cst.Assign):
-                    for target in node.targets:
-                        t = target.target
-                        if isinstance(t, cst.Subscript) and len(t.slice) == 1 and \
-                                isinstance(t.slice[0].slice, cst.Index):
-                            idx.key_values[id(t.slice[0].slice.value)] = node.value
-                elif isinstance(node, cst.With):
-                    for item in node.items:
-                        if item.asname is not None:
-                            key = dotted_name(item.asname.name)
-                            if key:
-                                idx.with_items.setdefault(key, []).append(item.item)
-            self._index = idx
-        return self._index
+    # -- per-file indexes, each built on first use ------------------------------------------
+    @cached_property
+    def key_values(self) -> dict[int, Any]:
+        """id(dict key node) -> the value expression written for it (dict literals,
+        ``dict(k=v)`` keywords, ``cfg["k"] = v``)."""
+        out: dict[int, Any] = {}
+        for node in iter_tree(self.ctx.module):
+            if isinstance(node, cst.DictElement):
+                out[id(node.key)] = node.value
+            elif isinstance(node, cst.Call):
+                for arg in node.args:
+                    if arg.keyword is not None:
+                        out.setdefault(id(arg.keyword), arg.value)
+            elif isinstance(node, cst.Assign):
+                for target in node.targets:
+                    t = target.target
+                    if isinstance(t, cst.Subscript) and len(t.slice) == 1 and \
+                            isinstance(t.slice[0].slice, cst.Index):
+                        out[id(t.slice[0].slice.value)] = node.value
+        return out
+
+    @cached_property
+    def with_items(self) -> dict[str, list[Any]]:
+        """``as`` name -> the context expressions bound to it by ``with``."""
+        out: dict[str, list[Any]] = {}
+        for node in iter_tree(self.ctx.module):
+            if isinstance(node, cst.With):
+                for item in node.items:
+                    if item.asname is not None:
+                        key = dotted_name(item.asname.name)
+                        if key:
+                            out.setdefault(key, []).append(item.item)
+        return out
 
     def callee(self, call: Any) -> str | None:
         key = id(call)
@@ -154,14 +153,11 @@ class Knobs:
         """The Param ``name`` of the function ``scope``, if it has one."""
         if not isinstance(scope, cst.FunctionDef):
             return None
-        table = self.index.params.get(id(scope))
-        if table is None:
-            table = {}
-            ps = scope.params
-            for p in (*ps.posonly_params, *ps.params, *ps.kwonly_params):
-                table[p.name.value] = p
-            self.index.params[id(scope)] = table
-        return table.get(name)
+        ps = scope.params
+        for p in (*ps.posonly_params, *ps.params, *ps.kwonly_params):
+            if p.name.value == name:
+                return p
+        return None
 
     def method_call(self, call: Any, scope: Any) -> tuple[ClientInfo, str] | None:
         func = call.func
@@ -190,7 +186,7 @@ class Knobs:
             found = self.constructor(src, scope, depth + 1)
             if found is not None:
                 return found
-        for src in self.index.with_items.get(key, ()):
+        for src in self.with_items.get(key, ()):
             found = self.constructor(src, scope, depth + 1)
             if found is not None:
                 return found
@@ -287,7 +283,11 @@ class Knobs:
         key = knob["config_key"]
         out: list[Setting] = []
         seen: set[int] = set()
-        for cand in self.ctx.values.candidates(expr, scope):
+        ckey = (id(expr), id(scope))
+        cands = self._dict_cands.get(ckey)
+        if cands is None:
+            cands = self._dict_cands[ckey] = self.ctx.values.candidates(expr, scope)
+        for cand in cands:
             if not isinstance(cand, DictVal):
                 continue
             entry = cand.entry(key)
@@ -297,7 +297,7 @@ class Knobs:
             if id(knode) in seen:
                 continue
             seen.add(id(knode))
-            vexpr = self.index.key_values.get(id(knode))
+            vexpr = self.key_values.get(id(knode))
             if vexpr is not None:
                 values = tuple(self.ctx.values.candidates(vexpr, scope))
             else:
@@ -328,6 +328,8 @@ class Knobs:
             if sdk is not None:
                 for knob in _config_knobs(knobs, sdk):
                     out.extend(self.entries(el.value, knob, scope, key))
+        if isinstance(scope, cst.FunctionDef) and scope.name.value == "describe":
+            marked.clear()  # a ccxt exchange's own definition, not a client config
         for sdk in sorted(marked):
             for knob in _config_knobs(knobs, sdk):
                 out.extend(self.entries(node, knob, scope, f"{sdk} config"))

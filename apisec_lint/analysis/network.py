@@ -120,7 +120,6 @@ class Network:
         self.transient = [n for e in ctx.knowledge.section("transient_errors") for n in e["names"]]
         self._functions: dict[str, list[Any]] | None = None
         self._helpers: dict[int, tuple[NetCall | None, bool]] = {}
-        self._limiter_off: set[str] | None = None
         self._classified: dict[tuple[int, bool], NetCall | None] = {}
 
     @classmethod
@@ -211,7 +210,7 @@ class Network:
                 if self._switches_off(setting):
                     return "off"
         key = dotted_name(receiver) if receiver is not None else None
-        if key and key in self.limiter_off_receivers():
+        if key and self._switched_off_by_assignment(key):
             return "off"
         return "on"
 
@@ -225,25 +224,19 @@ class Network:
         return any(isinstance(c, Const) and isinstance(c.value, (int, float))
                    and not isinstance(c.value, bool) and c.value <= 0 for c in setting.values)
 
-    def limiter_off_receivers(self) -> set[str]:
-        """Receivers (``exchange``, ``self.ex``) whose limiter an assignment switches off."""
-        if self._limiter_off is None:
-            off: set[str] = set()
-            knobs = [k for k in self._limiter_knobs() if k.get("attribute")]
-            attrs = {k["attribute"].rsplit(".", 1)[-1] for k in knobs}
-            for node, scope in self.walk_with_scopes(self.ctx.module):
-                if not isinstance(node, cst.Assign):
-                    continue
-                for target in node.targets:
-                    t = target.target
-                    if isinstance(t, cst.Attribute) and t.attr.value in attrs:
-                        for s in self.knobs.at_assign(t, node.value, knobs, scope):
-                            if self._switches_off(s):
-                                key = dotted_name(t.value)
-                                if key:
-                                    off.add(key)
-            self._limiter_off = off
-        return self._limiter_off
+    def _switched_off_by_assignment(self, key: str) -> bool:
+        """``<key>.enableRateLimit = False`` / ``<key>.rateLimit = 0`` somewhere in the file."""
+        from apisec_lint.analysis.knobs import Setting
+
+        for knob in self._limiter_knobs():
+            attr = knob.get("attribute")
+            if not attr:
+                continue
+            for value in self.ctx.values.all_assignments(f"{key}.{attr}"):
+                cands = tuple(self.ctx.values.candidates(value, None))
+                if self._switches_off(Setting(knob, None, value, cands, key)):
+                    return True
+        return False
 
     # -- network calls ---------------------------------------------------------------
     def is_network_method(self, sdk: str, method: str) -> bool:
@@ -314,11 +307,16 @@ class Network:
 
     # -- same-file helpers -------------------------------------------------------------
     def functions(self) -> dict[str, list[Any]]:
+        """Module-level functions and methods of module-level classes, by name."""
         if self._functions is None:
             funcs: dict[str, list[Any]] = {}
-            for node, _ in self.walk_with_scopes(self.ctx.module, into_functions=True):
+            stack = list(self.ctx.module.body)
+            while stack:
+                node = stack.pop()
                 if isinstance(node, cst.FunctionDef):
                     funcs.setdefault(node.name.value, []).append(node)
+                elif isinstance(node, (cst.ClassDef, cst.If, cst.Try)):
+                    stack.extend(_suite_statements(node.body))
             self._functions = funcs
         return self._functions
 
@@ -496,3 +494,8 @@ def _better_id(new: str, held: str, domain: str) -> bool:
     if (new == label) != (held == label):
         return new == label
     return (len(new), new) < (len(held), held)
+
+
+def _suite_statements(block: Any) -> list[Any]:
+    body = getattr(block, "body", ())
+    return list(body) if isinstance(body, (list, tuple)) else []
