@@ -83,7 +83,7 @@ class Discovery:
         if list(exclude):
             patterns = list(DEFAULT_EXCLUDES) + patterns
         patterns += list(extend_exclude)
-        self.exclude = pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+        self.exclude = pathspec.GitIgnoreSpec.from_lines(patterns)
         self.respect_gitignore = respect_gitignore
         self.root = os.path.abspath(root)
 
@@ -152,7 +152,7 @@ class Discovery:
                 if os.path.isfile(gi):
                     try:
                         with open(gi, encoding="utf-8", errors="replace") as fh:
-                            spec = self._pathspec.PathSpec.from_lines("gitwildmatch", fh)
+                            spec = self._pathspec.GitIgnoreSpec.from_lines(fh)
                         gitignores.append((os.path.abspath(folder), spec))
                     except OSError:
                         pass

@@ -74,7 +74,7 @@ def _timed(session: Session, path: str, display: str, kind: Any,
     if not use_timer:
         return process_file(session, path, display, kind, data)
 
-    class _Timeout(Exception):
+    class _Timeout(BaseException):  # passes through the pipeline's own handlers
         pass
 
     def _alarm(signum: int, frame: Any) -> None:
