@@ -6,9 +6,9 @@ import json
 import os
 
 import pytest
+from conftest import write
 
 from apisec_lint.testing import check_snippet
-from conftest import write
 
 TLS = "import requests\nrequests.get(url, verify=False, timeout=5)\n"
 

@@ -6,8 +6,6 @@ import json
 from pathlib import Path
 
 import jsonschema
-import pytest
-
 from conftest import write
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())

@@ -58,7 +58,8 @@ def test_directive_inside_a_string_is_not_a_suppression() -> None:
 
 
 def test_no_suppressions_flag_shows_everything(cli, tmp_path) -> None:
-    (tmp_path / "b.py").write_text(HEAD + "requests.get(u, verify=False)  # apisec: ignore[APS201]\n")
+    line = "requests.get(u, verify=False)  # apisec: ignore[APS201]\n"
+    (tmp_path / "b.py").write_text(HEAD + line)
     assert cli.json("b.py")["findings"] == []
     found = cli.json("--no-suppressions", "b.py")["findings"]
     assert [f["rule"] for f in found] == ["APS201"]
