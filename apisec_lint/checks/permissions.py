@@ -606,6 +606,18 @@ def declared_scopes(scopes: Iterable[str]) -> frozenset[str]:
     return frozenset(out)
 
 
+def unused_scopes(raw_scopes: Iterable[str], needs: Iterable[str]) -> list[str]:
+    """Declared trading/funds scopes (as written) that none of ``needs`` requires;
+    ``trade`` counts as used when either market is."""
+    needed = set(needs)
+    out = []
+    for raw in raw_scopes:
+        expanded = declared_scopes([raw]) - {"read", "read:account"}
+        if expanded and not expanded & needed and raw not in out:
+            out.append(raw)
+    return out
+
+
 def covers(declared: frozenset[str], needed: str) -> bool:
     """Reading is implied by any key (public data needs none; an exchange key always
     reads its own account); every other permission must be declared."""
@@ -903,13 +915,11 @@ class KeyScopeUnused(_DeclaredRule):
                 continue
             needs.setdefault(decl[0], set()).add(use.permission)
             first.setdefault(decl[0], (use.client, decl[1]))
-        for name, (client, scopes) in sorted(first.items()):
-            unused = [s for s in scopes if s not in ("read", "read:account")
-                      and s not in needs[name]]
+        for name, (client, _) in sorted(first.items()):
+            unused = unused_scopes(declared[name], needs[name])
             if not unused:
                 continue
-            unused.sort(key=RANK.__getitem__)
-            severity = Severity.HIGH if set(unused) & set(FUNDS) else None
+            severity = Severity.HIGH if declared_scopes(unused) & set(FUNDS) else None
             self.report(client.node, f"key {name} is declared with {', '.join(unused)} but "
                                      "no call made with it here needs that: remove the "
                                      "permission from the key (least privilege)",
