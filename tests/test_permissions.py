@@ -620,3 +620,19 @@ def test_prefilter_is_sound_for_the_examples() -> None:
             fast = check_snippet(code, select=(rule.code,), options=options)
             slow = check_snippet(code, select=(rule.code,), options=options, prefilter=False)
             assert fast == slow, rule.code
+
+
+def test_docs_cover_every_aps5_rule() -> None:
+    from apisec_lint.checks.permissions import RULES
+
+    rules_md = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    section = rules_md[rules_md.index("## APS5xx — key permissions"):]
+    for rule in RULES:
+        assert f"### {rule.code} `{rule.name}` — {rule.summary()}" in section
+        # the docs are generated from the docstrings: the examples must match
+        for line in rule.documentation().splitlines():
+            if line.startswith(("session.", "broker.", "BINANCE_API_KEY")):
+                assert line in section, (rule.code, line)
+    guide = (ROOT / "docs" / "least-privilege.md").read_text(encoding="utf-8")
+    for exchange in ("Binance", "Bybit", "OKX", "KuCoin"):
+        assert f"### {exchange}" in guide

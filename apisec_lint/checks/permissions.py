@@ -238,6 +238,10 @@ class _GrantMatcher:
                                if any(r in roots or any(r.startswith(m) for m in
                                       p.data.get("pack", {}).get("modules", ()))
                                       for r in roots)}
+        self.all_methods = set().union(*self.methods.values()) if self.methods else set()
+        self.any_regex = [p for pats in self.regex.values() for p in pats]
+        self.by_calls = [e for e in self.entries if e.get("calls")]
+        self.by_endpoint = [e for e in self.entries if e.get("endpoints")]
         self._cache: dict[int, GrantCall | None] = {}
 
     def match(self, call: Any, scope: Any) -> GrantCall | None:
@@ -252,11 +256,16 @@ class _GrantMatcher:
             func.value if isinstance(func, cst.Name) else None)
         receiver: Any = _MISSING
         callee: Any = _MISSING
+        url: Any = _MISSING
+        named = bool(method) and (method.lower() in self.all_methods or any(
+            p.search(normalise(method)) for p in self.any_regex))
+        if not named and not self.by_calls and not self.by_endpoint:
+            return None
         for entry in self.entries:
             eid = id(entry)
             payload = [("params", entry["payload"])] if entry.get("payload") is not None \
                 else None
-            if method and (self.methods[eid] or self.regex[eid]):
+            if named and (self.methods[eid] or self.regex[eid]):
                 name_ok = method.lower() in self.methods[eid] or any(
                     p.search(normalise(method)) for p in self.regex[eid])
                 if name_ok:
@@ -281,7 +290,8 @@ class _GrantMatcher:
                 if callee and matches_any(callee, entry["calls"]):
                     return GrantCall(entry, ArgView(self.ctx, call, scope, payload), method or "")
             if self.endpoints[eid]:
-                url = self._rest_url(call, scope)
+                if url is _MISSING:
+                    url = self._rest_url(call, scope)
                 if url is not None:
                     path = url[0].split("?", 1)[0]
                     if any(p.search(path) for p in self.endpoints[eid]):
