@@ -289,6 +289,13 @@ def render_text(report: PermissionReport) -> str:
                         ", ".join(k.excess) or "-", ", ".join(k.missing) or "-"]
             rows.append(row)
         lines = ["Least-privilege report: what each API key needs", "", *_table(rows)]
+        union: dict[str, set[str]] = {}
+        for k in report.keys:
+            union.setdefault(k.credential, set()).update(k.needs)
+        shared = [c for c in union if sum(k.credential == c for k in report.keys) > 1]
+        for cred in shared:
+            needs = ", ".join(sorted(union[cred], key=RANK.__getitem__))
+            lines += ["", f"{cred} is used by several clients: that key needs {needs}."]
         for k in report.keys:
             if not k.calls:
                 continue

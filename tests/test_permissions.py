@@ -636,3 +636,33 @@ def test_docs_cover_every_aps5_rule() -> None:
     guide = (ROOT / "docs" / "least-privilege.md").read_text(encoding="utf-8")
     for exchange in ("Binance", "Bybit", "OKX", "KuCoin"):
         assert f"### {exchange}" in guide
+
+
+def test_clients_from_factories_and_attributes() -> None:
+    code = ("import os\nimport ccxt.async_support as ccxt\n\n"
+            "def make_exchange():\n"
+            "    return ccxt.bybit({'apiKey': os.getenv('BYBIT_API_KEY'), 'secret': 's',\n"
+            "                       'options': {'defaultType': 'swap'}})\n\n"
+            "class Strategy:\n    def __init__(self):\n        self.exchange = make_exchange()\n\n"
+            "    async def tick(self):\n"
+            "        await self.exchange.fetch_balance()\n"
+            "        await self.exchange.create_limit_buy_order('BTC/USDT', 1, 100)\n")
+    key = only_key(code)
+    assert key["credential"] == "env:BYBIT_API_KEY"
+    assert key["needs"] == ["read:account", "trade:futures"]
+
+
+def test_config_file_opened_in_a_with_block_and_shared_keys() -> None:
+    code = ("import json\nfrom binance.client import Client\n"
+            "from binance.um_futures import UMFutures\n"
+            "with open('secrets.json') as fh:\n    S = json.load(fh)\n"
+            "spot = Client(S['binance']['key'], S['binance']['secret'])\n"
+            "fut = UMFutures(key=S['binance']['key'], secret=S['binance']['secret'])\n"
+            "spot.get_account()\nfut.new_order(symbol='BTCUSDT', side='BUY', type='MARKET')\n")
+    res = scan_file(KNOWLEDGE, Config(), "b.py", "b.py", FileKind.PYTHON, data=code.encode())
+    report = build_report([res])
+    assert {(k.credential, k.exchange, k.needs) for k in report.keys} == {
+        ("config:secrets.json#binance.key", "binance", ("read:account",)),
+        ("config:secrets.json#binance.key", "binanceusdm", ("trade:futures",)),
+    }
+    assert "that key needs read:account, trade:futures." in render_text(report)

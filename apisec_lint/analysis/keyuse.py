@@ -155,6 +155,7 @@ class KeyUseAnalysis:
         self.attr_assigns: list[tuple[Any, Any, Any]] = []  # (target, value, scope)
         self.item_assigns: dict[str, list[tuple[Any, Any, Any]]] = {}  # name -> (key, value, scope)
         self.call_scope: dict[int, Any] = {}
+        self.returns: dict[int, list[Any]] = {}  # id(def) -> returned expressions
         self._keys: dict[int, ClientKey] = {}
         self._param_cache: dict[tuple[int, str], ClientInfo | None] = {}
         self._index()
@@ -178,6 +179,9 @@ class KeyUseAnalysis:
                 inner = node
             elif isinstance(node, cst.ClassDef):
                 inner_class = node
+            elif isinstance(node, cst.Return) and node.value is not None and \
+                    isinstance(scope, cst.FunctionDef):
+                self.returns.setdefault(id(scope), []).append(node.value)
             elif isinstance(node, cst.Call):
                 self.calls.append((node, scope))
                 self.call_scope[id(node)] = scope
@@ -217,17 +221,38 @@ class KeyUseAnalysis:
             return info
         if isinstance(expr, cst.Await):
             return self.client_of(expr.expression, scope, depth + 1)
+        if isinstance(expr, cst.Call):
+            return self._factory_client(expr, depth)
         if isinstance(expr, cst.Name):
+            for src in self.ctx.values.assignments(expr.value, scope):
+                if isinstance(src, (cst.Call, cst.Await)):
+                    found = self.client_of(src, self._scope_for(expr.value, scope), depth + 1)
+                    if found is not None:
+                        return found
             return self._param_client(expr.value, scope, depth)
         if isinstance(expr, cst.Attribute):
             key = dotted_name(expr)
             if key is None:
                 return None
             for target, value, tscope in self.attr_assigns:
-                if dotted_name(target) == key and isinstance(value, (cst.Name, cst.Await)):
+                if dotted_name(target) == key and \
+                        isinstance(value, (cst.Name, cst.Await, cst.Call)):
                     found = self.client_of(value, tscope, depth + 1)
                     if found is not None:
                         return found
+        return None
+
+    def _factory_client(self, call: Any, depth: int) -> ClientInfo | None:
+        """``make_exchange()`` where a function of this file returns a client."""
+        func = call.func
+        name = func.value if isinstance(func, cst.Name) else (
+            func.attr.value if isinstance(func, cst.Attribute) and _is_self_name(func.value)
+            else None)
+        for fdef, _, _ in self.funcs.get(name or "", ()):
+            for value in self.returns.get(id(fdef), ()):
+                found = self.client_of(value, fdef, depth + 1)
+                if found is not None:
+                    return found
         return None
 
     def _param_client(self, name: str, scope: Any, depth: int) -> ClientInfo | None:
@@ -372,6 +397,30 @@ class KeyUseAnalysis:
                 if found is not None:
                     return found
         return None
+
+    def _file_of(self, call: Any, scope: Any) -> str:
+        """The file a loader call reads: the first path literal in it
+        (``json.load(open("c.json"))``), also through ``with open("c.json") as fh``
+        or a name holding the path."""
+        found = _first_path(call)
+        if found is not None:
+            return found
+        from apisec_lint.walk import iter_tree
+
+        for node in iter_tree(call):
+            if not isinstance(node, cst.Name) or node is call.func:
+                continue
+            for item in self.ctx.clients._with_items():
+                asname = item.asname
+                if asname is not None and isinstance(asname.name, cst.Name) and \
+                        asname.name.value == node.value:
+                    path = _first_path(item.item)
+                    if path is not None:
+                        return path
+            value = self.ctx.values.resolve(node, scope)
+            if isinstance(value, Const) and isinstance(value.value, str):
+                return value.value
+        return "<file>"
 
     def _scope_for(self, name: str, scope: Any) -> Any:
         finder = getattr(self.ctx.values, "_scope_for", None)
@@ -540,7 +589,7 @@ class KeyUseAnalysis:
                 return base[0], [*base[1], str(value.value)]
             callee = self.ctx.callees.callee(expr, scope)
             if callee and matches_any(callee, self.file_calls):
-                return _file_of(expr), []
+                return self._file_of(expr, scope), []
             return None
         if isinstance(expr, cst.Attribute):
             qual = self.ctx.imports.qualified_name(expr)
@@ -614,20 +663,26 @@ def _decide(market: dict[str, Any], value: str) -> str | None:
     return None
 
 
+def _is_self_name(expr: Any) -> bool:
+    return isinstance(expr, cst.Name) and expr.value in ("self", "cls")
+
+
 def _visible(inner: Any, scope: Any, module: Any) -> bool:
     return inner is scope or inner is module
 
 
-def _file_of(call: Any) -> str:
-    """The first string literal inside a loader call (``json.load(open("c.json"))``)."""
+_MODES = frozenset({"r", "rb", "rt", "utf-8", "utf8", "w"})
+
+
+def _first_path(node: Any) -> str | None:
     from apisec_lint.walk import iter_tree
 
-    for node in iter_tree(call):
-        if isinstance(node, cst.SimpleString):
-            value = literal(node)
-            if isinstance(value, str) and value and value not in ("r", "rb", "utf-8", "w"):
+    for sub in iter_tree(node):
+        if isinstance(sub, cst.SimpleString):
+            value = literal(sub)
+            if isinstance(value, str) and value and value.lower() not in _MODES:
                 return value
-    return "<file>"
+    return None
 
 
 def _short(ctx: FileContext, expr: Any) -> str:
