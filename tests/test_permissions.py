@@ -240,6 +240,10 @@ def test_funds_movement_calls(code: str, line: int) -> None:
     "Account().withdraw(5)\n",
     # no exchange SDK in the file: a bank simulation's withdraw is not ours
     "def pay(account, amount):\n    account.withdraw(amount)\n",
+    # an object of a class defined here, in a file that also uses ccxt
+    "import ccxt\nclass Ledger:\n    def withdraw(self, amount):\n        return amount\n"
+    "class Bot:\n    def __init__(self):\n        self.ledger = Ledger()\n"
+    "    def run(self, amount):\n        self.ledger.withdraw(amount)\n",
 ])
 def test_no_funds_finding(code: str) -> None:
     assert "APS503" not in rules_of(code)

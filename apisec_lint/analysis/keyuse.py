@@ -159,7 +159,15 @@ class KeyUseAnalysis:
         self._keys: dict[int, ClientKey] = {}
         self._param_cache: dict[tuple[int, str], ClientInfo | None] = {}
         self._index()
-        self.result = self._analyse()
+        self._result: KeyUses | None = None
+
+    @property
+    def result(self) -> KeyUses:
+        """Clients, keys and uses of the file (computed on first use: the key-grant
+        rules only need :meth:`client_of`)."""
+        if self._result is None:
+            self._result = self._analyse()
+        return self._result
 
     # -- indexing ----------------------------------------------------------------
     def _index(self) -> None:

@@ -342,6 +342,28 @@ def static_text(ctx: Any, expr: Any, scope: Any, depth: int = 0) -> str:
     return ""
 
 
+def _built_locally(ctx: Any, expr: Any, scope: Any, depth: int = 0) -> bool:
+    """``expr`` holds an instance of a class (or the result of a function) defined in
+    this file: ``w = Wallet(); w.withdraw(5)``."""
+    if depth > 6 or expr is None:
+        return False
+    if isinstance(expr, cst.Call):
+        return isinstance(expr.func, cst.Name) and expr.func.value in ctx.imports.defined
+    key = None
+    if isinstance(expr, cst.Name):
+        key = expr.value
+    elif isinstance(expr, cst.Attribute):
+        from apisec_lint.analysis.imports import dotted_name
+
+        key = dotted_name(expr)
+    if key is None:
+        return False
+    sources = ctx.values.assignments(key, scope) or (
+        ctx.values.all_assignments(key) if "." in key else [])
+    return any(_built_locally(ctx, src, None if "." in key else scope, depth + 1)
+               for src in sources)
+
+
 def _is_self(expr: Any) -> bool:
     return isinstance(expr, cst.Name) and expr.value in ("self", "cls")
 
@@ -757,7 +779,8 @@ class WithdrawalInTradingCode(Rule):
             if entry is None:
                 continue
             if self.ctx.callees.callee(call, scope) is not None or \
-                    an.client_of(func.value, scope) is not None:
+                    an.client_of(func.value, scope) is not None or \
+                    _built_locally(self.ctx, func.value, scope):
                 continue  # a known object of another type, or an SDK client mapped above
             self._check(call, func.attr.value, entry["permission"], entry, scope, None)
 
