@@ -65,6 +65,9 @@ class _Command(click.Command):
 @click.option("--stats", is_flag=True, help="Print counts per rule and timing.")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
+@click.option("--permissions", is_flag=True,
+              help="Instead of findings, print the least-privilege report: each API key "
+                   "the code uses and the permissions its calls need (text or json).")
 @click.option("--no-prefilter", is_flag=True, hidden=True,
               help="Parse every file even when no rule could fire (to check the fast path).")
 @click.version_option(__version__, "--version", prog_name="apisec-lint")
@@ -72,13 +75,14 @@ def main(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str
          ignore: tuple[str, ...], extend_select: tuple[str, ...], config_path: str | None,
          fail_on: str | None, exit_zero: bool, baseline: str | None, write_baseline: str | None,
          jobs: int | None, no_cache: bool, no_suppressions: bool, show_source: bool,
-         stats: bool, list_rules: bool, explain: str | None, no_prefilter: bool) -> None:
+         stats: bool, list_rules: bool, explain: str | None, permissions: bool,
+         no_prefilter: bool) -> None:
     """Find leaked keys, disabled TLS, missing rate limits, untrusted order input and
     over-broad API keys in code that trades through crypto-exchange APIs."""
     try:
         code = _main(paths, fmt, output, select, ignore, extend_select, config_path, fail_on,
                      exit_zero, baseline, write_baseline, jobs, no_cache, no_suppressions,
-                     show_source, stats, list_rules, explain, no_prefilter)
+                     show_source, stats, list_rules, explain, no_prefilter, permissions)
     except UsageError as exc:
         click.echo(f"apisec-lint: error: {exc}", err=True)
         code = 2
@@ -97,7 +101,7 @@ def _main(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[st
           fail_on: str | None, exit_zero: bool, baseline: str | None,
           write_baseline: str | None, jobs: int | None, no_cache: bool,
           no_suppressions: bool, show_source: bool, stats: bool, list_rules: bool,
-          explain: str | None, no_prefilter: bool) -> int:
+          explain: str | None, no_prefilter: bool, permissions: bool = False) -> int:
     from apisec_lint.config import load_config
     from apisec_lint.rule import Registry
 
@@ -132,6 +136,8 @@ def _main(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[st
     from apisec_lint.packs import load_knowledge
 
     knowledge = load_knowledge(config.packs)
+    if permissions:
+        return _permissions(targets, config, knowledge, fmt, output, jobs)
     result = run(targets, config, registry, knowledge, enabled=enabled, jobs=jobs,
                  use_cache=not no_cache, baseline=baseline, prefilter=not no_prefilter)
 
@@ -167,6 +173,30 @@ def _main(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[st
         return 0
     failing = [f for f in result.findings if f.severity >= config.fail_on]
     return 1 if failing or result.errors else 0
+
+
+def _permissions(targets: Sequence[str], config: Any, knowledge: Any, fmt: str,
+                 output: str | None, jobs: int | None) -> int:
+    """``--permissions``: the least-privilege report instead of findings."""
+    from apisec_lint.permissions import render_json, render_text, run_permissions
+
+    if fmt not in ("text", "json"):
+        raise UsageError(f"--permissions prints text or json, not {fmt}")
+    report = run_permissions(targets, config, knowledge, jobs=jobs)
+    text = render_json(report, __version__) if fmt == "json" else render_text(report)
+    _write(text, output)
+    return 0
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise UsageError(f"{output}: cannot write report: {exc.strerror or exc}") from None
+    else:
+        click.echo(text, nl=False)
 
 
 def _list_rules(registry: Any) -> str:
