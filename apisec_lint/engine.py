@@ -109,7 +109,7 @@ def run(paths: Sequence[str], config: Config, registry: Registry, knowledge: Kno
         progress: Any = None) -> RunResult:
     start = time.perf_counter()
     discovery = Discovery(config.exclude, config.extend_exclude, config.respect_gitignore,
-                          root=config.root)
+                          root=config.root, force_exclude=config.force_exclude)
     files, walk_errors = discovery.files(paths)
     errors = [FileError(p, m) for p, m in walk_errors]
     session = Session(registry, knowledge, config, enabled, prefilter)
