@@ -80,9 +80,8 @@ class Discovery:
         import pathspec
 
         self._pathspec = pathspec
-        patterns = list(exclude) if list(exclude) else list(DEFAULT_EXCLUDES)
-        if list(exclude):
-            patterns = list(DEFAULT_EXCLUDES) + patterns
+        # As in ruff: ``exclude`` replaces the defaults, ``extend-exclude`` adds to them.
+        patterns = list(exclude) or list(DEFAULT_EXCLUDES)
         patterns += list(extend_exclude)
         self.exclude = pathspec.GitIgnoreSpec.from_lines(patterns)
         self.respect_gitignore = respect_gitignore
