@@ -32,6 +32,7 @@ def test_examples_show_the_vulnerable_bot_only() -> None:
                     not (REPO / ".venv" / "bin" / "ruff").exists(), reason="ruff not installed")
 def test_ruff_clean() -> None:
     ruff = shutil.which("ruff") or str(REPO / ".venv" / "bin" / "ruff")
-    proc = subprocess.run([ruff, "check", "apisec_lint", "tests", "bench"], cwd=REPO,
+    dirs = [d for d in ("apisec_lint", "tests", "bench") if (REPO / d).is_dir()]
+    proc = subprocess.run([ruff, "check", *dirs], cwd=REPO,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
