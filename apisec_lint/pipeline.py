@@ -39,6 +39,8 @@ class Session:
         for rule in self.registry.rules:
             self._tokens[rule.code] = rule.trigger_tokens(self.knowledge)
         self.name_to_code = {r.name: r.code for r in self.registry.rules}
+        self._applicable = frozenset(r.code for r in self.registry.rules
+                                     if r.applies(self.config))
         self.severity_overrides = {code: sev for code, sev in self.config.severity}
 
     def rules_for(self, display_path: str, kind: FileKind) -> list[type[Rule]]:
@@ -46,7 +48,8 @@ class Session:
         for pattern, selectors in self.config.per_file_ignores:
             if _path_matches(display_path, pattern):
                 enabled -= self.registry.select(selectors, ())
-        return [r for r in self.registry.rules if r.code in enabled and kind in r.kinds]
+        return [r for r in self.registry.rules
+                if r.code in enabled and kind in r.kinds and r.code in self._applicable]
 
     def triggered(self, rules: Iterable[type[Rule]], data: bytes) -> list[type[Rule]]:
         """The rules whose trigger tokens occur in ``data`` (all, without prefilter)."""

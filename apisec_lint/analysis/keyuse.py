@@ -171,10 +171,9 @@ class KeyUseAnalysis:
 
     # -- indexing ----------------------------------------------------------------
     def _index(self) -> None:
-        from apisec_lint.walk import child_fields
+        from apisec_lint.walk import child_fields, is_node
 
         module = self.ctx.module
-        base = cst.CSTNode
         stack: list[tuple[Any, Any, Any]] = [(module, module, None)]
         while stack:
             node, scope, klass = stack.pop()
@@ -212,10 +211,10 @@ class KeyUseAnalysis:
             kids: list[tuple[Any, Any, Any]] = []
             for name in child_fields(type(node)):
                 value = getattr(node, name)
-                if isinstance(value, base):
+                if is_node(value):
                     kids.append((value, inner, inner_class))
                 elif type(value) in (tuple, list):
-                    kids.extend((v, inner, inner_class) for v in value if isinstance(v, base))
+                    kids.extend((v, inner, inner_class) for v in value if is_node(v))
             kids.reverse()
             stack.extend(kids)
 

@@ -21,7 +21,7 @@ from apisec_lint.analysis.keyuse import RANK, analysis, key_uses, normalise
 from apisec_lint.analysis.values import UNKNOWN, Const, DictVal, SeqVal
 from apisec_lint.packs import PERMISSIONS, Knowledge, matches_any
 from apisec_lint.rule import Example, Rule
-from apisec_lint.types import Severity
+from apisec_lint.types import Config, Severity
 
 FUNDS = ("transfer", "withdraw")
 _SPLIT_RE = re.compile(r"[,;|\s]+")
@@ -810,6 +810,10 @@ class _DeclaredRule(Rule):
     def trigger_tokens(cls, knowledge: Knowledge) -> frozenset[bytes] | None:
         mods = {m.lower() for m in knowledge.modules}
         return frozenset(m.encode() for m in mods if m)
+
+    @classmethod
+    def applies(cls, config: Config) -> bool:
+        return bool(config.option("keys"))
 
 
 class KeyScopeExceeded(_DeclaredRule):
