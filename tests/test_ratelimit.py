@@ -394,3 +394,19 @@ def test_cli_on_a_small_project(tmp_path: Path) -> None:
                  for f in json.loads(result.output)["findings"])
     assert got == [("config.json", 1, "APS301"), ("poller.py", 6, "APS302"),
                    ("poller.py", 10, "APS303")]
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
+
+
+@pytest.mark.parametrize("rule", [r for r in registry().rules if r.code in RATELIMIT],
+                         ids=lambda r: r.code)
+def test_docs_follow_the_rule_docstrings(rule: type) -> None:
+    """docs/rules.md is generated from the docstrings: every paragraph is there."""
+    docs = " ".join(DOCS.read_text(encoding="utf-8").split())
+    assert f"### {rule.code} `{rule.name}` — {rule.summary()}" in docs
+    body = rule.documentation().split("\n", 1)[1]
+    for para in body.replace("## ", "#### ").split("\n\n"):
+        assert " ".join(para.split()) in docs, para
+    for option in rule.options:
+        assert f"`{option}`" in docs

@@ -368,3 +368,17 @@ def test_cli_reports_python_and_json_config(tmp_path: Path) -> None:
     assert got == [("bot.py", 2, "APS204"), ("bot.py", 3, "APS203"), ("bot.py", 5, "APS201"),
                    ("config.json", 1, "APS201")]
     assert all(f["family"] == "APS2" for f in report["findings"])
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
+
+
+@pytest.mark.parametrize("rule", [r for r in registry().rules if r.code in TRANSPORT],
+                         ids=lambda r: r.code)
+def test_docs_follow_the_rule_docstrings(rule: type) -> None:
+    """docs/rules.md is generated from the docstrings: every paragraph is there."""
+    docs = " ".join(DOCS.read_text(encoding="utf-8").split())
+    assert f"### {rule.code} `{rule.name}` — {rule.summary()}" in docs
+    body = rule.documentation().split("\n", 1)[1]
+    for para in body.replace("## ", "#### ").split("\n\n"):
+        assert " ".join(para.split()) in docs, para
