@@ -121,10 +121,32 @@ class Knobs:
         return out
 
     def callee(self, call: Any) -> str | None:
+        """The qualified callee (ctx.callee), also for methods of a parameter annotated
+        with a class (``def f(s: aiohttp.ClientSession): s.get(...)``)."""
         key = id(call)
         if key not in self._callee:
-            self._callee[key] = self.ctx.callee(call)
+            name = self.ctx.callee(call)
+            if name is None and isinstance(call.func, cst.Attribute):
+                owner = self.annotated_type(call.func.value, self.ctx.scope)
+                if owner:
+                    name = f"{owner}.{call.func.attr.value}"
+            self._callee[key] = name
         return self._callee[key]
+
+    def annotated_type(self, expr: Any, scope: Any) -> str | None:
+        """The qualified class a parameter ``expr`` is annotated with, if imported."""
+        if not isinstance(expr, cst.Name):
+            return None
+        param = self.param(expr.value, scope)
+        if param is None or param.annotation is None:
+            return None
+        ann = param.annotation.annotation
+        if isinstance(ann, cst.SimpleString):
+            return None
+        return self.ctx.imports.qualified_name(ann)
+
+    def type_of(self, expr: Any, scope: Any) -> str | None:
+        return self.ctx.callees.type_of(expr, scope) or self.annotated_type(expr, scope)
 
     # -- clients -------------------------------------------------------------------
     def client_of(self, expr: Any, scope: Any) -> ClientInfo | None:
@@ -133,13 +155,7 @@ class Knobs:
         info = self.ctx.clients.client_of(expr, scope)
         if info is not None or not isinstance(expr, cst.Name):
             return info
-        param = self.param(expr.value, scope)
-        if param is None or param.annotation is None:
-            return None
-        ann = param.annotation.annotation
-        if isinstance(ann, cst.SimpleString):
-            return None
-        name = self.ctx.imports.qualified_name(ann)
+        name = self.annotated_type(expr, scope)
         if name is None:
             return None
         from apisec_lint.analysis.clients import ClientInfo
@@ -203,7 +219,9 @@ class Knobs:
                 return None
         sdk = knob.get("sdk")
         if not sdk:
-            return None
+            # neither calls nor sdk: an argument distinctive enough to matter on any
+            # call (websocket-client's ``sslopt``)
+            return self.callee(call) or dotted_name(call.func) or "call"
         if knob.get("methods"):
             found = self.method_call(call, scope)
             if found is not None and found[0].sdk == sdk and \
@@ -228,6 +246,8 @@ class Knobs:
                 continue
             arg = find_arg(call, param, position)
             if arg is None:
+                if param is not None and any(a.star == "**" for a in call.args):
+                    out.extend(self._splat(call, knob, scope))
                 continue
             owner = self._owner(call, knob, scope)
             if owner is None:
@@ -238,6 +258,26 @@ class Knobs:
                 out.append(Setting(knob, arg, arg.value,
                                    tuple(self.ctx.values.candidates(arg.value, scope)),
                                    owner, call=call, scope=scope))
+        return out
+
+    def _splat(self, call: Any, knob: Mapping[str, Any], scope: Any) -> list[Setting]:
+        """``kwargs = {"verify": False}; requests.get(u, **kwargs)``: the knob's
+        parameter as a key of a dict passed with ``**``."""
+        owner = self._owner(call, knob, scope)
+        if owner is None:
+            return []
+        out: list[Setting] = []
+        for arg in call.args:
+            if arg.star != "**":
+                continue
+            as_key = {**knob, "config_key": knob["param"]}
+            for setting in self.entries(arg.value, as_key, scope, owner, call=call):
+                if knob.get("config_key"):  # a dict-valued parameter: look one level down
+                    if setting.expr is not None:
+                        out.extend(self.entries(setting.expr, knob, scope, owner, call=call))
+                else:
+                    out.append(Setting(knob, setting.node, setting.expr, setting.values, owner,
+                                       call=call, scope=scope))
         return out
 
     def _client_config(self, call: Any, knob: Mapping[str, Any], scope: Any) -> list[Setting]:
@@ -253,10 +293,12 @@ class Knobs:
         return self.entries(arg.value, knob, scope, info.constructor, client=info, call=call)
 
     def missing_at_call(self, call: Any, knobs: list[dict[str, Any]],
-                        scope: Any) -> list[tuple[dict[str, Any], str]]:
-        """``required`` knobs that ``call`` leaves out (and that the object it is a
-        method of was not built with)."""
-        out: list[tuple[dict[str, Any], str]] = []
+                        scope: Any) -> list[tuple[dict[str, Any], str, Any]]:
+        """(knob, owner, where) for the ``required`` knobs that ``call`` leaves out and
+        that the object it is a method of was not built with. ``where`` is the call, or
+        the constructor of that object when the constructor takes the same parameter
+        (a knob of the same topic names it): that is where the setting belongs."""
+        out: list[tuple[dict[str, Any], str, Any]] = []
         for knob in knobs:
             if not knob.get("required") or knob.get("config_key") or knob.get("attribute"):
                 continue
@@ -267,14 +309,29 @@ class Knobs:
             owner = self._owner(call, knob, scope)
             if owner is None:
                 continue
+            where = call
             if isinstance(call.func, cst.Attribute) and knob.get("param"):
                 built = self.constructor(call.func.value, scope)
-                if built is not None and (
-                        find_arg(built, knob["param"]) is not None
-                        or any(arg.star == "**" for arg in built.args)):
-                    continue
-            out.append((knob, owner))
+                if built is not None:
+                    if find_arg(built, knob["param"]) is not None or \
+                            any(arg.star == "**" for arg in built.args):
+                        continue
+                    if self._takes(built, knob, scope):
+                        where = built
+            out.append((knob, owner, where))
         return out
+
+    def _takes(self, built: Any, knob: Mapping[str, Any], scope: Any) -> bool:
+        """Whether a knob of ``knob``'s topic says the call ``built`` accepts its param."""
+        callee = self.callee(built)
+        if not callee:
+            return False
+        for other in self.ctx.knowledge.section("knobs"):
+            if other["topic"] == knob["topic"] and other.get("param") == knob["param"] and \
+                    other.get("calls") and not other.get("config_key") and \
+                    matches_any(callee, other["calls"]):
+                return True
+        return False
 
     # -- dict entries ----------------------------------------------------------------
     def entries(self, expr: Any, knob: Mapping[str, Any], scope: Any, owner: str, *,
@@ -379,7 +436,7 @@ class Knobs:
                     if entry["sdk"] == sdk and matches_any(qual, entry["match"]):
                         return text, None
         if calls:
-            built = self.ctx.callees.type_of(receiver, scope)
+            built = self.type_of(receiver, scope)
             if built is not None:
                 return (text, None) if matches_any(built, calls) else None
         if names:

@@ -52,6 +52,8 @@ def _own_entries(ctx: FileContext) -> list[Entry]:
             return list(_json_entries(ctx.text))
         if ctx.kind is FileKind.YAML:
             return list(_yaml_entries(ctx.text))
+        if ctx.kind is FileKind.ENV:
+            return list(_env_entries(ctx.text))
     except (ValueError, IndexError, RecursionError):
         return []
     except Exception as exc:  # yaml errors
@@ -128,6 +130,25 @@ def _json_entries(text: str) -> Iterator[Entry]:
 
     value(0, (), 0)
     return iter(out)
+
+
+# --------------------------------------------------------------------------- .env
+
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*?)\s*$")
+
+
+def _env_entries(text: str) -> Iterator[Entry]:
+    for number, line in enumerate(text.splitlines(), 1):
+        m = _ENV_LINE.match(line)
+        if m is None or line.lstrip().startswith("#"):
+            continue
+        raw = m.group(2)
+        start = m.start(2)
+        if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+            raw, start = raw[1:-1], start + 1
+        elif " #" in raw:
+            raw = raw.split(" #", 1)[0].rstrip()
+        yield Entry((m.group(1),), raw, Span(number, start + 1, number, start + 1 + len(raw)))
 
 
 # --------------------------------------------------------------------------- YAML

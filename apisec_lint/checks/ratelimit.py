@@ -522,8 +522,9 @@ class MissingTimeout(KnobRule):
 
     ## What it does
     Reports requests calls (module functions and `Session` methods) and `urlopen` without
-    a `timeout=`, aiohttp requests without a timeout when their session has none either,
-    and a timeout switched off explicitly: `timeout=None` on requests/httpx/aiohttp, ccxt
+    a `timeout=`, aiohttp requests without a timeout when their session has none either
+    (reported at the `ClientSession(...)` when the file builds it), and a timeout
+    switched off explicitly: `timeout=None` on requests/httpx/aiohttp, ccxt
     `{"timeout": 0}` / `exchange.timeout = None`, python-binance
     `requests_params={"timeout": None}`, pybit `HTTP(timeout=None)`. httpx has a default
     timeout, so only an explicit `None` is reported for it. A call passing `**kwargs` is
@@ -577,7 +578,9 @@ class MissingTimeout(KnobRule):
                 "    params={'category': 'spot'},\n)\n", lines=(2,)),
         Example("import httpx\nc = httpx.Client(timeout=None)\n", lines=(2,)),
         Example("import aiohttp\nasync def f():\n    async with aiohttp.ClientSession() as s:\n"
-                "        await s.get('https://x')\n", lines=(4,)),
+                "        await s.get('https://x')\n", lines=(3,)),
+        Example("import aiohttp\nasync def f(s: aiohttp.ClientSession):\n"
+                "    await s.post('https://x', json={})\n", lines=(3,)),
         Example("import ccxt\nex = ccxt.binance({'timeout': 0})\n", lines=(2,)),
         Example("import ccxt\nex = ccxt.binance()\nex.timeout = None\n", lines=(3,)),
         Example("from urllib.request import urlopen\nurlopen('https://x')\n", lines=(2,)),
@@ -597,16 +600,24 @@ class MissingTimeout(KnobRule):
         super().visit_Call(node)
         if not self.required:
             return
-        for _knob, owner in self.knobs.missing_at_call(node, self.required, self.ctx.scope):
+        for _knob, owner, where in self.knobs.missing_at_call(node, self.required,
+                                                               self.ctx.scope):
             if (owner.startswith("requests.") and ".Session." in owner) or \
                     owner.startswith(("requests.session.", "requests.sessions.")):
                 if self._timeout_adapter():
                     return
-            if id(node) not in self.reported:
-                self.reported.add(id(node))
-                short = ".".join(owner.split(".")[-2:]) if owner.count(".") > 1 else owner
+            if id(where) in self.reported:
+                return
+            self.reported.add(id(where))
+            short = ".".join(owner.split(".")[-2:]) if owner.count(".") > 1 else owner
+            if where is node:
                 self.report(node, f"{short}() without a timeout can hang the bot forever: "
                                   "pass timeout=")
+            else:
+                built = self.knobs.callee(where) or "the client"
+                self.report(where, f"{built.rsplit('.', 1)[-1]}() without a timeout, and "
+                                   f"{short}() does not pass one either: pass timeout= "
+                                   "(e.g. aiohttp.ClientTimeout(total=10))")
             return
 
     def _timeout_adapter(self) -> bool:

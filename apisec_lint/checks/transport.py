@@ -24,7 +24,7 @@ from apisec_lint.analysis.values import Const
 from apisec_lint.checks._knobrule import KnobRule, knob_tokens
 from apisec_lint.packs import Knowledge, matches_any
 from apisec_lint.rule import Example, Rule
-from apisec_lint.types import Severity
+from apisec_lint.types import FileKind, Severity
 from apisec_lint.walk import iter_tree
 
 _PLAINTEXT_SCHEMES = ("http", "ws")
@@ -341,7 +341,8 @@ class PlaintextEndpoint(Rule):
     websocket client connects to, an SDK base URL (`base_url=`, `API_URL`, the OKX
     `domain`), or a ccxt `urls` override. The URL is followed from where it is used
     (`BASE + "/path"`, `f"{BASE}/path"`, `URL.format(...)`) back to the literal, and reported
-    there. `localhost`, `127.0.0.1`, private addresses, single-label service names and the
+    there. An exchange API URL in a config file (`.env`, JSON, YAML, TOML) is reported
+    too. `localhost`, `127.0.0.1`, private addresses, single-label service names and the
     hosts of the `plaintext-allowed-hosts` option are never reported.
 
     ## Why is this bad?
@@ -370,6 +371,8 @@ class PlaintextEndpoint(Rule):
     name = "plaintext-endpoint"
     severity = Severity.HIGH
     cwe = 319
+    kinds = frozenset({FileKind.PYTHON, FileKind.JSON, FileKind.YAML, FileKind.TOML,
+                       FileKind.ENV})
     triggers = ("http://", "ws://")
     options = {"plaintext-allowed-hosts": []}
     VALID = (
@@ -384,6 +387,8 @@ class PlaintextEndpoint(Rule):
         Example("import websocket\nws = websocket.WebSocketApp('ws://10.0.0.5/feed')\n"),
         Example("import websockets\nws = websockets.connect('ws://feed.corp.example')\n",
                 options=(("plaintext-allowed-hosts", ["corp.example"]),)),
+        Example("REDIS_URL=http://redis:6379\nDOCS=http://www.binance.com/en/support\n",
+                filename=".env"),
     )
     INVALID = (
         Example("import requests\nBASE = 'http://api.gateio.ws/api/v4'\n\ndef accounts():\n"
@@ -412,6 +417,9 @@ class PlaintextEndpoint(Rule):
                 lines=(2,)),
         Example("import os, requests\nURL = os.getenv('API', 'http://api.kucoin.com')\n"
                 "requests.get(URL, timeout=5)\n", lines=(2,)),
+        Example("BYBIT_KEY=\nBYBIT_REST=http://api.bybit.com/v5\n", filename=".env", lines=(2,)),
+        Example('{"exchange": {"name": "okx", "rest": "http://www.okx.com/api/v5"}}\n',
+                filename="config.json", lines=(1,)),
     )
 
     @classmethod
@@ -427,6 +435,24 @@ class PlaintextEndpoint(Rule):
                                if k.get("attribute")]
         self.skip: set[int] = set()
         self.reported: set[int] = set()
+
+    def check_file(self) -> None:
+        """An exchange API URL in a config file (``BINANCE_URL=http://api.binance.com``)."""
+        from apisec_lint.checks._configknobs import config_entries
+
+        network = Network.of(self.ctx)
+        allowed = tuple(self.option("plaintext-allowed-hosts") or ())
+        for entry in config_entries(self.ctx):
+            text = entry.value
+            if not isinstance(text, str) or scheme_of(text) not in _PLAINTEXT_SCHEMES:
+                continue
+            host = host_of(text)
+            exchange = network.exchange_for_host(host)
+            if host and exchange and _api_like(text) and not is_local_host(host, allowed):
+                secure = "https" if scheme_of(text) == "http" else "wss"
+                self.ctx.report_span(self, entry.span,
+                                     f"plaintext {scheme_of(text)}:// endpoint for the "
+                                     f"{exchange} API ({host}): use {secure}://")
 
     def visit_Expr(self, node: Any) -> None:
         # docstrings and bare string statements are documentation, not endpoints
