@@ -567,6 +567,8 @@ class MissingTimeout(KnobRule):
         "        async with s.ws_connect('wss://x', heartbeat=15) as ws:\n            pass\n",
         "import ccxt\nex = ccxt.binance({'timeout': 10000})\n",
         "def get(url, timeout=None):\n    return url\nget('x')\n",
+        "import functools, requests\ns = requests.Session()\n"
+        "s.request = functools.partial(s.request, timeout=10)\ns.get('https://x')\n",
     )
     INVALID = (
         Example("import requests\nrequests.post('https://ntfy.sh/x', data='filled')\n", lines=(2,)),
@@ -604,7 +606,7 @@ class MissingTimeout(KnobRule):
                                                                self.ctx.scope):
             if (owner.startswith("requests.") and ".Session." in owner) or \
                     owner.startswith(("requests.session.", "requests.sessions.")):
-                if self._timeout_adapter():
+                if self._timeout_adapter() or self._request_replaced(node):
                     return
             if id(where) in self.reported:
                 return
@@ -619,6 +621,13 @@ class MissingTimeout(KnobRule):
                                    f"{short}() does not pass one either: pass timeout= "
                                    "(e.g. aiohttp.ClientTimeout(total=10))")
             return
+
+    def _request_replaced(self, call: Any) -> bool:
+        """``s.request = functools.partial(s.request, timeout=10)``: the session's
+        methods all go through a request that carries a default timeout."""
+        func = call.func
+        key = dotted_name(func.value) if isinstance(func, cst.Attribute) else None
+        return bool(key) and bool(self.ctx.values.all_assignments(f"{key}.request"))
 
     def _timeout_adapter(self) -> bool:
         """The file mounts its own HTTPAdapter subclass (the usual way to give a

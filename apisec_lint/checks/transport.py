@@ -373,7 +373,6 @@ class PlaintextEndpoint(Rule):
     cwe = 319
     kinds = frozenset({FileKind.PYTHON, FileKind.JSON, FileKind.YAML, FileKind.TOML,
                        FileKind.ENV})
-    triggers = ("http://", "ws://")
     options = {"plaintext-allowed-hosts": []}
     VALID = (
         "import requests\nrequests.get('https://api.binance.com/api/v3/time', timeout=5)\n",
@@ -424,7 +423,8 @@ class PlaintextEndpoint(Rule):
 
     @classmethod
     def trigger_tokens(cls, knowledge: Knowledge) -> frozenset[bytes] | None:
-        return frozenset({b"http://", b"ws://"})
+        # JSON may escape the slashes: "http:\/\/api..."
+        return frozenset({b"http://", b"ws://", b"http:\\/\\/", b"ws:\\/\\/"})
 
     def begin(self) -> None:
         self.network = Network.of(self.ctx)
