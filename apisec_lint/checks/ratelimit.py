@@ -10,24 +10,19 @@ from ``[[network]]``, ``[[throttles]]`` and ``[[transient_errors]]`` through
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from apisec_lint._lazy import cst
 from apisec_lint.analysis.imports import dotted_name
 from apisec_lint.analysis.knobs import Setting
+from apisec_lint.analysis.loops import LoopNests, Paths, names_in, suite
 from apisec_lint.analysis.network import NetCall, Network
-from apisec_lint.analysis.values import literal
 from apisec_lint.checks._knobrule import KnobRule
 from apisec_lint.packs import Knowledge, matches_any
 from apisec_lint.rule import Example, Rule
 from apisec_lint.types import Severity
 from apisec_lint.walk import iter_children
-
-#: (throttled since the top of the iteration, the Try whose handler the path went
-#: through, or 0)
-State = tuple[bool, int]
-Flow = tuple[set[State], set[State], set[State]]  # (falls through, continues, breaks)
 
 _MARKET_NAMES = ["*symbol*", "sym", "syms", "*pair*", "*market*", "*ticker*", "*coin*",
                  "*asset*", "*instrument*", "inst", "insts", "inst_id*", "*currenc*", "ccy",
@@ -37,184 +32,6 @@ _RECEIVE_NAMES = frozenset({"recv", "receive", "receive_json", "receive_text", "
                             "get_message", "next_message", "readline", "input", "get_updates",
                             "listen", "wait_for_message", "blpop", "brpop", "xread"})
 _ORDERISH = ("*order*", "*Order*", "withdraw*", "*Withdraw*", "*transfer*", "*Transfer*")
-
-
-# --------------------------------------------------------------------------- loop paths
-
-def _suite(node: Any) -> list[Any]:
-    """The statements of a block (an IndentedBlock or a one-line suite)."""
-    if isinstance(node, cst.SimpleStatementSuite):
-        return [node]
-    return list(node.body)
-
-
-def _infinite(loop: Any) -> bool:
-    """``while True:`` / ``while 1:``: the loop only ends through break/return/raise."""
-    if not isinstance(loop, cst.While):
-        return False
-    value = literal(loop.test)
-    return isinstance(value, (bool, int)) and bool(value)
-
-
-class Paths:
-    """Which ways through a loop body get back to its top, and whether each passed a
-    throttle (``is_throttle`` on a call, ``is_context`` on a ``with`` item)."""
-
-    def __init__(self, calls_in: Callable[[Any], Iterator[Any]], is_throttle: Callable[[Any], bool],
-                 is_context: Callable[[Any], bool], tag: Callable[[Any, Any], int]) -> None:
-        self.calls_in = calls_in
-        self.is_throttle = is_throttle
-        self.is_context = is_context
-        self.tag = tag  # (try, handler) -> tag for paths through that handler, or 0
-
-    def loop_backs(self, loop: Any) -> set[State]:
-        fall, cont, _ = self.block(_suite(loop.body), {(False, 0)})
-        return fall | cont
-
-    def _throttles(self, node: Any) -> bool:
-        return any(self.is_throttle(c) for c in self.calls_in(node))
-
-    @staticmethod
-    def _mark(states: set[State]) -> set[State]:
-        return {(True, h) for _, h in states}
-
-    def block(self, stmts: list[Any], states: set[State]) -> Flow:
-        fall, cont, brk = set(states), set(), set()
-        for stmt in stmts:
-            if not fall:
-                break
-            f, c, b = self.stmt(stmt, fall)
-            fall = f
-            cont |= c
-            brk |= b
-        return fall, cont, brk
-
-    def stmt(self, node: Any, states: set[State]) -> Flow:
-        if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
-            cur = set(states)
-            for small in node.body:
-                if self._throttles(small):
-                    cur = self._mark(cur)
-                if isinstance(small, cst.Continue):
-                    return set(), cur, set()
-                if isinstance(small, cst.Break):
-                    return set(), set(), cur
-                if isinstance(small, (cst.Return, cst.Raise)):
-                    return set(), set(), set()
-            return cur, set(), set()
-        if isinstance(node, cst.If):
-            cur = self._mark(states) if self._throttles(node.test) else set(states)
-            f1, c1, b1 = self.block(_suite(node.body), cur)
-            if node.orelse is None:
-                f2, c2, b2 = cur, set(), set()
-            elif isinstance(node.orelse, cst.If):
-                f2, c2, b2 = self.stmt(node.orelse, cur)
-            else:
-                f2, c2, b2 = self.block(_suite(node.orelse.body), cur)
-            return f1 | f2, c1 | c2, b1 | b2
-        if isinstance(node, (cst.For, cst.While)):
-            head = node.iter if isinstance(node, cst.For) else node.test
-            cur = self._mark(states) if self._throttles(head) else set(states)
-            f, c, b = self.block(_suite(node.body), cur)
-            ends = set() if _infinite(node) else cur | f | c
-            cont: set[State] = set()
-            brk: set[State] = set()
-            if node.orelse is not None and ends:
-                ends, cont, brk = self.block(_suite(node.orelse.body), ends)
-            return b | ends, cont, brk
-        if isinstance(node, (cst.Try, cst.TryStar)):
-            fb, cb, bb = self.block(_suite(node.body), states)
-            if node.orelse is not None:
-                fo, co, bo = self.block(_suite(node.orelse.body), fb)
-                fb, cb, bb = fo, cb | co, bb | bo
-            fall, cont, brk = set(fb), set(cb), set(bb)
-            for handler in node.handlers:
-                tag = self.tag(node, handler)
-                entry = {(t, tag or h) for t, h in states}
-                fh, ch, bh = self.block(_suite(handler.body), entry)
-                fall |= fh
-                cont |= ch
-                brk |= bh
-            if node.finalbody is not None:
-                ff, _, _ = self.block(_suite(node.finalbody.body), {(False, 0)})
-                if ff and all(t for t, _ in ff):
-                    fall, cont, brk = self._mark(fall), self._mark(cont), self._mark(brk)
-            return fall, cont, brk
-        if isinstance(node, cst.With):
-            cur = set(states)
-            if any(self.is_context(item.item) or self._throttles(item.item) for item in node.items):
-                cur = self._mark(cur)
-            return self.block(_suite(node.body), cur)
-        if isinstance(node, cst.Match):
-            fall, cont, brk = set(states), set(), set()
-            for case in node.cases:
-                f, c, b = self.block(_suite(case.body), states)
-                fall |= f
-                cont |= c
-                brk |= b
-            return fall, cont, brk
-        return set(states), set(), set()
-
-
-def _names_in(expr: Any) -> Iterator[str]:
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Name):
-            yield node.value
-        elif isinstance(node, cst.Attribute):
-            yield node.attr.value
-        stack.extend(iter_children(node))
-
-
-class LoopNests:
-    """Walks the loops of a file: each outermost loop of a function (or the module) is
-    analysed once, with every call inside and the loops around it."""
-
-    def __init__(self, rule: Rule, network: Network) -> None:
-        self.rule = rule
-        self.ctx = rule.ctx
-        self.network = network
-        self.depth = [0]
-
-    def enter_function(self) -> None:
-        self.depth.append(0)
-
-    def leave_function(self) -> None:
-        self.depth.pop()
-
-    def enter_loop(self, node: Any) -> bool:
-        """True when ``node`` is an outermost loop (analyse it now)."""
-        outer = self.depth[-1] == 0
-        self.depth[-1] += 1
-        return outer
-
-    def leave_loop(self) -> None:
-        self.depth[-1] -= 1
-
-    def calls(self, loop: Any) -> Iterator[tuple[Any, list[Any]]]:
-        """(call, enclosing loops outermost first) for every call in the loop nest that
-        runs on every iteration (not a ``for`` loop's iterable, not an ``else``)."""
-        stack: list[tuple[Any, list[Any]]] = [(loop, [])]
-        while stack:
-            node, loops = stack.pop()
-            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-                continue
-            if isinstance(node, (cst.For, cst.While)):
-                inner = [*loops, node]
-                kids: list[tuple[Any, list[Any]]] = []
-                if isinstance(node, cst.For):
-                    kids.append((node.iter, loops))
-                else:
-                    kids.append((node.test, inner))
-                kids.append((node.body, inner))
-                if node.orelse is not None:
-                    kids.append((node.orelse, loops))
-                stack.extend(reversed(kids))
-                continue
-            if isinstance(node, cst.Call) and loops:
-                yield node, loops
-            stack.extend((k, loops) for k in reversed(list(iter_children(node))))
 
 
 # --------------------------------------------------------------------------- rules
@@ -421,7 +238,7 @@ class UnthrottledApiLoop(Rule):
 
     def begin(self) -> None:
         self.network = Network.of(self.ctx)
-        self.nests = LoopNests(self, self.network)
+        self.nests = LoopNests()
         names = self.option("market-loop-names") or []
         self.market_names = [*_MARKET_NAMES, *names]
         self.reported: set[int] = set()
@@ -494,14 +311,14 @@ class UnthrottledApiLoop(Rule):
     def _qualifies(self, loop: Any) -> bool:
         if isinstance(loop, cst.While):
             return True
-        names = [*_names_in(loop.target), *_names_in(loop.iter)]
+        names = [*names_in(loop.target), *names_in(loop.iter)]
         if any(matches_any(n.lower(), self.market_names) for n in names):
             return True
         callee = self.ctx.imports.qualified_name(loop.iter.func) if isinstance(
             loop.iter, cst.Call) else None
         if callee in ("itertools.count", "itertools.cycle", "itertools.repeat"):
             return True
-        return any(isinstance(s, (cst.Try, cst.TryStar)) for s in _suite(loop.body))
+        return any(isinstance(s, (cst.Try, cst.TryStar)) for s in suite(loop.body))
 
     def _message(self, found: NetCall, loop: Any) -> str:
         kind = "while" if isinstance(loop, cst.While) else "for"
@@ -739,7 +556,7 @@ class RetryWithoutBackoff(Rule):
 
     def begin(self) -> None:
         self.network = Network.of(self.ctx)
-        self.nests = LoopNests(self, self.network)
+        self.nests = LoopNests()
         self.reported: set[int] = set()
 
     def visit_FunctionDef(self, node: Any) -> None:
@@ -816,8 +633,8 @@ class RetryWithoutBackoff(Rule):
         variable (``for _ in range(n)``), and the loop stops on success or only counts.
         ``for sym in symbols: try: ... except: continue`` skips a failing item instead,
         and ``for url in MIRRORS`` fails over: neither repeats the same request."""
-        target = set(_names_in(loop.target))
-        if target & set(_names_in(call)):
+        target = set(names_in(loop.target))
+        if target & set(names_in(call)):
             return False
         if not loops_on_success:
             return True
@@ -829,7 +646,7 @@ class RetryWithoutBackoff(Rule):
         """The loop takes a new message, update, line or work item on each iteration
         (``await ws.recv()``, ``q.get()``, ``stack.pop()``, ``next(it)``): an error on
         one item is not a retry of it."""
-        for call in self.network.calls_in(_suite(loop.body)):
+        for call in self.network.calls_in(suite(loop.body)):
             func = call.func
             name = func.attr.value if isinstance(func, cst.Attribute) else (
                 func.value if isinstance(func, cst.Name) else "")
@@ -848,7 +665,7 @@ class RetryWithoutBackoff(Rule):
 
     def _tries(self, loop: Any) -> Iterator[Any]:
         """Try statements in the loop body, not inside nested loops or functions."""
-        stack = list(_suite(loop.body))
+        stack = list(suite(loop.body))
         while stack:
             node = stack.pop()
             if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.For, cst.While)):
@@ -860,7 +677,7 @@ class RetryWithoutBackoff(Rule):
     def _retried_call(self, node: Any, handlers: list[Any], scope: Any) -> Any:
         net = self.network
         first_call = None
-        for call in net.calls_in(_suite(node.body)):
+        for call in net.calls_in(suite(node.body)):
             if net.classify(call, scope, guess=True) is not None:
                 return call
             if first_call is None and not net.is_throttle(call, scope):
@@ -895,18 +712,18 @@ class RetryWithoutBackoff(Rule):
         is doubled)."""
         if not call.args:
             return False
-        used = set(_names_in(call.args[0].value))
+        used = set(names_in(call.args[0].value))
         if not used:
             return False
         changed: set[str] = set()
         if isinstance(loop, cst.For):
-            changed.update(_names_in(loop.target))
+            changed.update(names_in(loop.target))
         for node, _ in self.network.walk_with_scopes(loop.body, into_functions=False):
             if isinstance(node, cst.AugAssign):
-                changed.update(_names_in(node.target))
+                changed.update(names_in(node.target))
             elif isinstance(node, cst.Assign):
                 for t in node.targets:
-                    changed.update(_names_in(t.target))
+                    changed.update(names_in(t.target))
         return bool(used & changed)
 
     def _severity(self, call: Any) -> Severity:
