@@ -410,3 +410,14 @@ def test_docs_follow_the_rule_docstrings(rule: type) -> None:
         assert " ".join(para.split()) in docs, para
     for option in rule.options:
         assert f"`{option}`" in docs
+
+
+def test_sdk_helpers_that_pace_themselves_count_as_throttles() -> None:
+    code = """\
+        from binance.client import Client
+        client = Client("k", "s")
+        for symbol in ["BTCUSDT", "ETHUSDT"]:
+            client.get_historical_klines(symbol, "1h", "1 Jan, 2024")
+            client.get_symbol_info(symbol)
+    """
+    assert run(code) == []
