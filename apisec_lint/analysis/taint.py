@@ -1641,14 +1641,7 @@ class TaintAnalysis:
             return join(derived, sub)
         fi = self.fr.fi
         root = path[0]
-        if root in fi.locals and not fi.is_module:
-            return sub
-        if root in fi.locals and fi.is_module:
-            return sub
-        src = self._object_source(e, path)
-        if src:
-            return src
-        if root == "self" and fi.cls is not None:
+        if root == "self" and fi.cls is not None and fi.bound:
             for cls in self._mro(fi.cls):
                 table = self.class_attrs.get(id(cls))
                 if table:
@@ -1661,6 +1654,11 @@ class TaintAnalysis:
                     if v is not None:
                         return join(v, sub)
             return sub
+        if root in fi.locals:
+            return sub
+        src = self._object_source(e, path)
+        if src:
+            return src
         outer = fi.parent
         while outer is not None:
             if root in outer.locals:
@@ -2072,7 +2070,11 @@ class TaintAnalysis:
             span = self.ctx.position(node)
             if span is None:
                 continue
-            if steps and steps[-1].line == span.line and steps[-1].message == message:
+            if steps and steps[-1].line == span.line:
+                # one location per line: merge what happened there
+                if message not in steps[-1].message:
+                    steps[-1] = FlowStep(span.line, steps[-1].column,
+                                         f"{steps[-1].message}; {message}")
                 continue
             steps.append(FlowStep(span.line, span.column, message))
         span = self.ctx.position(src.node)
