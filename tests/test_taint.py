@@ -794,3 +794,34 @@ def test_recursion_terminates() -> None:
     code = web("sink(v=walk(p['qty'], 3))\n") + \
         "def walk(x, n):\n    if n:\n        return walk(x, n - 1)\n    return x\n"
     assert tainted(code) == {"v"}
+
+
+def test_tuple_returns_are_summarised_per_element() -> None:
+    code = web("""
+        symbol, qty, extra = parse(p)
+        sink(s=symbol, q=qty, e=extra)
+    """) + """
+ALLOWED = {"BTC/USDT"}
+def parse(payload):
+    symbol = payload.get("symbol")
+    if symbol not in ALLOWED:
+        raise ValueError(symbol)
+    return symbol, min(float(payload["qty"]), 1.0), payload["note"]
+"""
+    assert tainted(code) == {"e"}
+
+
+def test_method_of_a_freshly_built_instance() -> None:
+    code = FLASK + """
+class Runner:
+    def __init__(self, cfg):
+        self.cfg = cfg
+    def run(self, payload):
+        sink(q=payload['qty'], c=self.cfg)
+@app.post('/x')
+def x():
+    return Runner({}).run(request.get_json())
+"""
+    found = sink_taints(code)
+    assert found["q"] is not None and found["q"].source == "request.get_json()"
+    assert found["c"] is None

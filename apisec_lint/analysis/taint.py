@@ -71,13 +71,15 @@ _MODEL_PARSERS = frozenset({"parse_obj", "parse_raw", "model_validate", "model_v
 class Source:
     """Where untrusted data enters: a source expression or a handler parameter."""
 
-    __slots__ = ("framework", "kind", "label", "node")
+    __slots__ = ("framework", "handler", "kind", "label", "node")
 
-    def __init__(self, kind: str, label: str, node: Any, framework: str = "") -> None:
+    def __init__(self, kind: str, label: str, node: Any, framework: str = "",
+                 handler: str = "") -> None:
         self.kind = kind
-        self.label = label
+        self.label = label  # the source expression, or the parameter name
         self.node = node
         self.framework = framework
+        self.handler = handler  # for a handler parameter: the handler's name
 
 
 class Param:
@@ -175,6 +177,14 @@ class Taint:
     node: Any = None  # the source node
     formatted: Any = None  # the expression that formatted it into a string, if any
     amplified: Any = None  # the multiplication by a balance/leverage, if any
+    handler: str = ""  # set when the source is a parameter of this handler function
+
+    @property
+    def where(self) -> str:
+        """``request.json``, line 18 / ``message`` of handler on_message(), line 15."""
+        if self.handler:
+            return f"`{self.source}` of handler {self.handler}(), line {self.line}"
+        return f"`{self.source}`, line {self.line}"
 
     @property
     def severity(self) -> Severity:
@@ -232,6 +242,7 @@ class Summary:
     validates: frozenset[str]  # parameters validated when the call returns
     returns_validates: frozenset[str]  # parameters validated when the result is truthy
     end: State | None
+    items: list[TaintVal] | None = None  # per element, for functions returning tuples
 
 
 _NO_SUMMARY = Summary(EMPTY, frozenset(), frozenset(), None)
@@ -318,26 +329,50 @@ def join_states(states: Iterable[State | None]) -> State | None:
 
 # --------------------------------------------------------------------------- helpers
 
+_KINDS: dict[type, str] = {}
+
+
+def _eval_kinds() -> dict[type, str]:
+    """Expression node type -> how the analysis evaluates it (built on first use, since
+    libcst is imported lazily)."""
+    if not _KINDS:
+        for names, kind in (
+                (("Name", "Attribute", "Subscript"), "path"), (("Call",), "call"),
+                (("Await",), "await"), (("FormattedString",), "fstring"),
+                (("ConcatenatedString",), "concat"), (("BinaryOperation",), "binop"),
+                (("UnaryOperation",), "unary"), (("BooleanOperation",), "boolop"),
+                (("Comparison",), "compare"), (("IfExp",), "ifexp"), (("Dict",), "dict"),
+                (("List", "Tuple", "Set"), "seq"),
+                (("ListComp", "SetComp", "GeneratorExp", "DictComp"), "comp"),
+                (("NamedExpr",), "walrus"), (("Yield",), "yield"),
+                (("StarredElement",), "starred")):
+            for name in names:
+                _KINDS[getattr(cst, name)] = kind
+    return _KINDS
+
+
 def path_of(node: Any, resolve: Any = None) -> tuple[str, ...] | None:
     """The access path of ``node``: ``a.b['k']`` -> ("a", ".b", "['k']"); ``d.get('k')``
     reads as ``d['k']``. None for anything else."""
     parts: list[str] = []
+    name_t, attr_t, sub_t, call_t = cst.Name, cst.Attribute, cst.Subscript, cst.Call
     while True:
         if len(parts) > _MAX_PATH:
             return None
-        if isinstance(node, cst.Name):
+        tp = type(node)
+        if tp is name_t:
             parts.append(node.value)
             return tuple(reversed(parts))
-        if isinstance(node, cst.Attribute):
+        if tp is attr_t:
             parts.append("." + node.attr.value)
             node = node.value
-        elif isinstance(node, cst.Subscript):
+        elif tp is sub_t:
             key = _index_key(node, resolve)
             if key is None:
                 return None
             parts.append(key)
             node = node.value
-        elif (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+        elif (tp is call_t and type(node.func) is attr_t
               and node.func.attr.value == "get" and node.args
               and node.args[0].keyword is None and not node.args[0].star):
             key = _const_key(node.args[0].value, resolve)
@@ -448,10 +483,33 @@ class TaintModel:
         self.literal_types = merged("literal_types")
         self.enum_bases = merged("enum_bases")
         self.validator_decorators = merged("validator_decorators")
+        self._roles: dict[tuple[Any, ...], str | None] = {}
+        self._source_calls: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+
 
     def role_of(self, qualified: str | None, bare: str | None, method: str | None) -> str | None:
         """The sanitizer role of a call, by qualified callee, bare function name or
         method name."""
+        key = (qualified, bare, method)
+        if key in self._roles:
+            return self._roles[key]
+        role = self._role_of(qualified, bare, method)
+        self._roles[key] = role
+        return role
+
+    def source_calls(self, qualified: str | None, method: str | None) -> list[dict[str, Any]]:
+        """The [[taint_sources]] entries whose ``calls``/``methods`` match (the import
+        gate of ``methods`` is checked by the caller)."""
+        key = (qualified, method)
+        found = self._source_calls.get(key)
+        if found is None:
+            found = [e for e in self.sources
+                     if (qualified and e.get("calls") and matches_any(qualified, e["calls"]))
+                     or (method and method in e.get("methods", ()))]
+            self._source_calls[key] = found
+        return found
+
+    def _role_of(self, qualified: str | None, bare: str | None, method: str | None) -> str | None:
         for role, entries in self.by_role.items():
             for e in entries:
                 if qualified and e.get("calls") and matches_any(qualified, e["calls"]):
@@ -468,6 +526,18 @@ class TaintModel:
         return None
 
 
+_MODELS: dict[tuple[str, tuple[str, ...]], TaintModel] = {}
+
+
+def taint_model(knowledge: Knowledge, validators: Iterable[str] = ()) -> TaintModel:
+    """The model of ``knowledge`` (shared by every file of a run: its caches too)."""
+    key = (knowledge.digest, tuple(validators))
+    model = _MODELS.get(key)
+    if model is None:
+        model = _MODELS[key] = TaintModel(knowledge, key[1])
+    return model
+
+
 # --------------------------------------------------------------------------- the analysis
 
 class _Loop:
@@ -479,11 +549,13 @@ class _Loop:
 
 
 class _Frame:
-    __slots__ = ("fi", "loops", "ret", "returns")
+    __slots__ = ("fi", "items", "loops", "ret", "returns")
 
     def __init__(self, fi: FuncInfo) -> None:
         self.fi = fi
         self.ret: TaintVal = EMPTY
+        # element-wise taint when every return is a tuple of one length; None otherwise
+        self.items: list[TaintVal] | None = None
         self.returns: list[tuple[Any, State]] = []
         self.loops: list[_Loop] = []
 
@@ -499,7 +571,7 @@ class TaintAnalysis:
         validators = ctx.option("validators", ()) or ()
         if isinstance(validators, str):
             validators = [validators]
-        self.model = TaintModel(ctx.knowledge, validators)
+        self.model = taint_model(ctx.knowledge, validators)
         self._done = False
         # program model
         self.funcs: list[FuncInfo] = []
@@ -510,6 +582,8 @@ class TaintAnalysis:
         self._by_name: dict[str, list[FuncInfo]] = {}
         self._class_by_name: dict[str, ClassInfo] = {}
         self._callee_cache: dict[int, str | None] = {}
+        self._gates: dict[int, bool] = {}
+        self._dotted_entries: list[dict[str, Any]] | None = None
         self._imported_roots = self.imports.imported_roots
         # results of the last round
         self.memo: dict[int, TaintVal] = {}
@@ -519,6 +593,8 @@ class TaintAnalysis:
         self.summaries: dict[int, Summary] = {}
         self.class_attrs: dict[int, dict[tuple[str, ...], TaintVal]] = {}
         self.globals = State()
+        self._observed: dict[tuple[str, Any, tuple[str, ...]], frozenset[Any]] = {}
+        self._tuple_results: dict[int, list[TaintVal]] = {}
         self._progress: set[int] = set()
         self._concrete: dict[tuple[int, str], list[Entry]] = {}
         self.fr = _Frame(self.module_fi)
@@ -529,15 +605,19 @@ class TaintAnalysis:
             return
         self._done = True
         self._index()
-        previous: Any = (frozenset(), frozenset())
         for _ in range(_FILE_ROUNDS):
             self._round()
-            sig = (self.globals.taint_signature(),
-                   frozenset((cid, k, frozenset(v)) for cid, table in self.class_attrs.items()
-                             for k, v in table.items() if v))
-            if sig == previous:
+            if not self._stale():
                 break
-            previous = sig
+
+    def _stale(self) -> bool:
+        """Did a read of an attribute or global see a value that changed later in the
+        round (a method analysed before the one assigning it)? Then run again."""
+        for (kind, cls, path), seen in self._observed.items():
+            now = self._class_attr(cls, path) if kind == "c" else self._global(path)
+            if (frozenset(now) if now else frozenset()) != seen:
+                return True
+        return False
 
     def value(self, expr: Any) -> TaintVal:
         """The raw taint of an evaluated expression (origins may be parameters)."""
@@ -593,10 +673,15 @@ class TaintAnalysis:
         base = cst.CSTNode
         from apisec_lint.walk import child_fields
 
+        T = cst
+        FunctionDef, ClassDef, Lambda, Call = T.FunctionDef, T.ClassDef, T.Lambda, T.Call
+        binders = {T.Assign, T.AugAssign, T.AnnAssign, T.For, T.CompFor, T.WithItem,
+                   T.NamedExpr, T.ExceptHandler, T.Global, T.Nonlocal}
         while stack:
             node, fi, cls = stack.pop()
             inner_fi, inner_cls = fi, cls
-            if isinstance(node, cst.FunctionDef):
+            tp = type(node)
+            if tp is FunctionDef:
                 new = FuncInfo(node, node.name.value,
                                parent=None if fi.is_module else fi, cls=cls)
                 self._params(new)
@@ -613,7 +698,7 @@ class TaintAnalysis:
                 for child in (node.params, node.body):
                     stack.append((child, new, None))
                 continue
-            if isinstance(node, cst.ClassDef):
+            if tp is ClassDef:
                 info = ClassInfo(node, node.name.value, None if fi.is_module else fi)
                 self.classes[id(node)] = info
                 fi.locals.add(node.name.value)
@@ -621,14 +706,16 @@ class TaintAnalysis:
                     stack.append((child, fi, None))
                 stack.append((node.body, fi, info))
                 continue
-            if isinstance(node, cst.Lambda):
+            if tp is Lambda:
                 continue  # lambda bodies are not analysed
-            if isinstance(node, cst.Call):
+            if tp is Call:
                 self.calls.append((node, fi))
                 name = node.func.attr.value if isinstance(node.func, cst.Attribute) else (
                     node.func.value if isinstance(node.func, cst.Name) else None)
                 if name in reg_names:
                     registrations.append((node, fi, cls))
+            elif tp not in binders:
+                pass
             elif isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
                 targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) \
                     else [node.target]
@@ -708,10 +795,14 @@ class TaintAnalysis:
 
     # ------------------------------------------------------------------ handlers
     def _gated(self, entry: dict[str, Any]) -> bool:
-        gate = entry.get("imports")
-        if not gate:
-            return True
-        return any(root.startswith(tuple(gate)) for root in self._imported_roots)
+        """The entry applies to this file (it imports one of the entry's modules)."""
+        key = id(entry)
+        found = self._gates.get(key)
+        if found is None:
+            gate = tuple(entry.get("imports") or ())
+            found = not gate or any(root.startswith(gate) for root in self._imported_roots)
+            self._gates[key] = found
+        return found
 
     def _registration_names(self) -> frozenset[str]:
         names: set[str] = set()
@@ -823,10 +914,12 @@ class TaintAnalysis:
         self._concrete = {}
         self._progress = set()
         self._callee_cache = {}
+        self._observed = {}
+        self._tuple_results = {}
         end = self._analyze_body(self.module_fi)
+        self.globals = end if end is not None else State()
         for fi in self.funcs[1:]:
             self.analyze(fi)
-        self.globals = end if end is not None else State()
 
     def _analyze_body(self, fi: FuncInfo) -> State | None:
         saved = self.fr
@@ -854,7 +947,8 @@ class TaintAnalysis:
                 p.name for p in fi.params
                 if exits and all((p.name,) in s.checked for s in exits))
             returns_validates = self._returns_validate(fi, frame)
-            summary = Summary(frame.ret, validates, returns_validates, join_states(exits))
+            summary = Summary(frame.ret, validates, returns_validates, join_states(exits),
+                              frame.items if frame.items else None)
         finally:
             self.fr = saved
             self._progress.discard(key)
@@ -898,8 +992,7 @@ class TaintAnalysis:
                                      p.node.default):
                     state.vars[(p.name,)] = EMPTY
                     continue
-                src = Source(handler.entry["kind"], f"parameter `{p.name}` of {fi.name}()",
-                             p.node, handler.framework)
+                src = Source(handler.entry["kind"], p.name, p.node, handler.framework, fi.name)
                 state.vars[(p.name,)] = {_okey(src): Entry(src, ((p.node, (
                     f"untrusted {KIND_TEXT[src.kind]}: parameter `{p.name}` of handler "
                     f"{fi.name}() ({handler.framework})")),))}
@@ -1206,8 +1299,16 @@ class TaintAnalysis:
                     self.bind(t.value, v, st, e.value)
                 return self._after_value(value, st)
             v = self.eval(value, st)
+            call = value.expression if type(value) is cst.Await else value
+            items = self._tuple_results.get(id(call))
             for t in small.targets:
-                self.bind(t.target, v, st, value)
+                if items is not None and type(t.target) in (cst.Tuple, cst.List) \
+                        and len(t.target.elements) == len(items) and not any(
+                            type(el.value) is cst.StarredElement for el in t.target.elements):
+                    for el, item in zip(t.target.elements, items, strict=True):
+                        self.bind(el.value, item, st, None)
+                else:
+                    self.bind(t.target, v, st, value)
             return self._after_value(value, st)
         if isinstance(small, cst.AnnAssign):
             if small.value is not None:
@@ -1233,7 +1334,9 @@ class TaintAnalysis:
             return st
         if isinstance(small, cst.Return):
             v = self.eval(small.value, st) if small.value is not None else EMPTY
-            fr.ret = join(fr.ret, _step(v, small, f"returned from {fr.fi.name}()"))
+            message = f"returned from {fr.fi.name}()"
+            fr.ret = join(fr.ret, _step(v, small, message))
+            self._return_items(fr, small.value, message, small)
             fr.returns.append((small.value, st))
             return None
         if isinstance(small, cst.Raise):
@@ -1254,6 +1357,21 @@ class TaintAnalysis:
                 st.asserts[key] = small
             return st
         return st
+
+    def _return_items(self, fr: _Frame, value: Any, message: str, node: Any) -> None:
+        if fr.items == []:
+            return  # returns of different shapes seen: no element-wise summary
+        if type(value) not in (cst.Tuple, cst.List) or any(
+                type(el) is cst.StarredElement for el in value.elements):
+            fr.items = []
+            return
+        vals = [_step(self.memo.get(id(el.value), EMPTY), node, message) for el in value.elements]
+        if fr.items is None:
+            fr.items = vals
+        elif len(fr.items) == len(vals):
+            fr.items = [join(a, b) for a, b in zip(fr.items, vals, strict=True)]
+        else:
+            fr.items = []
 
     def _after_value(self, value: Any, st: State) -> State | None:
         call = value.expression if isinstance(value, cst.Await) else value
@@ -1478,85 +1596,86 @@ class TaintAnalysis:
         return v
 
     def _eval(self, e: Any, st: State) -> TaintVal:
-        if isinstance(e, (cst.Name, cst.Attribute, cst.Subscript)):
+        # dispatch on the exact node type: isinstance() on libcst's ABCs is slow
+        kind = _eval_kinds().get(type(e))
+        if kind is None:
+            return EMPTY
+        if kind == "path":
             path = path_of(e, self._resolve)
             if path is not None:
                 if path in st.asserts:
                     self.asserted[id(e)] = st.asserts[path]
                 return self.read(e, path, st)
-            if isinstance(e, cst.Subscript):
+            if type(e) is cst.Subscript:
                 base = self.eval(e.value, st)
                 for el in e.slice:
                     self._eval_slice(el.slice, st)
                 return base
-            if isinstance(e, cst.Attribute):
+            if type(e) is cst.Attribute:
                 return self.eval(e.value, st)
             return EMPTY
-        if isinstance(e, cst.Call):
+        if kind == "call":
             return self.eval_call(e, st)
-        if isinstance(e, cst.Await):
+        if kind == "await":
             return self.eval(e.expression, st)
-        if isinstance(e, (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)):
-            return EMPTY
-        if isinstance(e, cst.FormattedString):
+        if kind == "fstring":
             parts = []
             for part in e.parts:
-                if isinstance(part, cst.FormattedStringExpression):
+                if type(part) is cst.FormattedStringExpression:
                     parts.append(self.eval(part.expression, st))
             return self._formatted(join(*parts), e)
-        if isinstance(e, cst.ConcatenatedString):
+        if kind == "concat":
             return join(self.eval(e.left, st), self.eval(e.right, st))
-        if isinstance(e, cst.BinaryOperation):
+        if kind == "binop":
             left = self.eval(e.left, st)
             right = self.eval(e.right, st)
             v = join(left, right)
             if not v:
                 return v
-            if isinstance(e.operator, (cst.Add, cst.Modulo)) and (
-                    _is_stringy(e.left) or _is_stringy(e.right)):
+            op = type(e.operator)
+            if op in (cst.Add, cst.Modulo) and (_is_stringy(e.left) or _is_stringy(e.right)):
                 return self._formatted(v, e)
-            scaling = isinstance(e.operator, (cst.Multiply, cst.Divide, cst.FloorDivide,
-                                              cst.Power))
+            scaling = op in (cst.Multiply, cst.Divide, cst.FloorDivide, cst.Power)
             if scaling and ((left and self._amplifier(e.right) is not None) or (
                     right and self._amplifier(e.left) is not None)):
                 return _map(v, lambda x: x if x.amplified else x.replace(amplified=e))
             return v
-        if isinstance(e, cst.UnaryOperation):
+        if kind == "unary":
             return self.eval(e.expression, st)
-        if isinstance(e, cst.BooleanOperation):
+        if kind == "boolop":
             return join(self.eval(e.left, st), self.eval(e.right, st))
-        if isinstance(e, cst.Comparison):
+        if kind == "compare":
             self.eval(e.left, st)
             for c in e.comparisons:
                 self.eval(c.comparator, st)
             return EMPTY
-        if isinstance(e, cst.IfExp):
+        if kind == "ifexp":
             self.eval(e.test, st)
             yes = st.copy()
             self.apply_facts(yes, self.facts(e.test, True, st))
             no = st.copy()
             self.apply_facts(no, self.facts(e.test, False, st))
             return join(self.eval(e.body, yes), self.eval(e.orelse, no))
-        if isinstance(e, cst.Dict):
+        if kind == "dict":
             vals = []
             for el in e.elements:
-                if isinstance(el, cst.DictElement):
+                if type(el) is cst.DictElement:
                     vals.append(self.eval(el.key, st))
                 vals.append(self.eval(el.value, st))
             return join(*vals)
-        if isinstance(e, (cst.List, cst.Tuple, cst.Set)):
+        if kind == "seq":
             return join(*(self.eval(el.value, st) for el in e.elements))
-        if isinstance(e, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+        if kind == "comp":
             return self._eval_comp(e, st)
-        if isinstance(e, cst.NamedExpr):
+        if kind == "walrus":
             v = self.eval(e.value, st)
             self.bind(e.target, v, st, e.value)
             return v
-        if isinstance(e, (cst.Yield,)):
-            if e.value is not None and not isinstance(e.value, cst.From):
+        if kind == "yield":
+            if e.value is not None and type(e.value) is not cst.From:
                 self.eval(e.value, st)
             return EMPTY
-        if isinstance(e, cst.StarredElement):
+        if kind == "starred":
             return self.eval(e.value, st)
         return EMPTY
 
@@ -1642,18 +1761,9 @@ class TaintAnalysis:
         fi = self.fr.fi
         root = path[0]
         if root == "self" and fi.cls is not None and fi.bound:
-            for cls in self._mro(fi.cls):
-                table = self.class_attrs.get(id(cls))
-                if table:
-                    v = table.get(path)
-                    if v is None:
-                        for i in range(len(path) - 1, 1, -1):
-                            v = table.get(path[:i])
-                            if v is not None:
-                                break
-                    if v is not None:
-                        return join(v, sub)
-            return sub
+            v = self._class_attr(fi.cls, path)
+            self._observed[("c", fi.cls, path)] = frozenset(v) if v else frozenset()
+            return join(v, sub) if v is not None else sub
         if root in fi.locals:
             return sub
         src = self._object_source(e, path)
@@ -1670,12 +1780,34 @@ class TaintAnalysis:
                 return sub
             outer = outer.parent
         if not fi.is_module:
-            v = self.globals.local(path)
-            if v is not None:
-                return join(v, self.globals.subkeys(path))
-            if root in self.module_fi.locals:
-                return join(sub, self.globals.subkeys(path))
+            v = self._global(path)
+            self._observed[("g", None, path)] = frozenset(v)
+            return join(sub, v)
         return sub
+
+    def _class_attr(self, cls: ClassInfo, path: tuple[str, ...]) -> TaintVal | None:
+        """``self.<path>`` as assigned in any method of the class (or its bases)."""
+        for c in self._mro(cls):
+            table = self.class_attrs.get(id(c))
+            if table:
+                v = table.get(path)
+                if v is None:
+                    for i in range(len(path) - 1, 1, -1):
+                        v = table.get(path[:i])
+                        if v is not None:
+                            break
+                if v is not None:
+                    return v
+        return None
+
+    def _global(self, path: tuple[str, ...]) -> TaintVal:
+        """A module-level name as the module code left it (previous round)."""
+        v = self.globals.local(path)
+        if v is not None:
+            return join(v, self.globals.subkeys(path))
+        if path[0] in self.module_fi.locals:
+            return self.globals.subkeys(path)
+        return EMPTY
 
     def _source(self, entry: dict[str, Any], e: Any, label: str) -> TaintVal:
         src = Source(entry["kind"], label, e, entry.get("framework", ""))
@@ -1691,15 +1823,18 @@ class TaintAnalysis:
         return text if len(text) <= 60 else text[:57] + "..."
 
     def _dotted_source(self, e: Any, path: tuple[str, ...]) -> TaintVal:
+        if self._dotted_entries is None:
+            self._dotted_entries = [s for s in self.model.sources
+                                    if s.get("dotted") and self._gated(s)]
+        if not self._dotted_entries or len(path) < 2:
+            return EMPTY
         dotted = [path[0]]
         for seg in path[1:]:
             if not seg.startswith("."):
                 break
             dotted.append(seg[1:])
-        for entry in self.model.sources:
-            pats = entry.get("dotted")
-            if not pats or not self._gated(entry):
-                continue
+        for entry in self._dotted_entries:
+            pats = entry["dotted"]
             for i in range(len(dotted), 1, -1):
                 if ".".join(dotted[:i]) in pats:
                     return self._source(entry, e, self._code(e))
@@ -1797,6 +1932,8 @@ class TaintAnalysis:
         return None, False
 
     def _instance_class(self, expr: Any, fi: FuncInfo) -> ClassInfo | None:
+        if type(expr) is cst.Call and type(expr.func) is cst.Name:  # Bot(cfg).run(...)
+            return self._class_by_name.get(expr.func.value)
         key = _dotted(expr)
         if key is None:
             return None
@@ -1832,6 +1969,12 @@ class TaintAnalysis:
             return join(self.eval(func.value, st), default)
         if isinstance(func, cst.Attribute):
             recv = self.eval(func.value, st)
+            if recv and not isinstance(func.value, cst.Call) and any(
+                    isinstance(e.origin, Source) and e.origin.node is func.value
+                    and len(e.steps) == 1 for e in recv.values()):
+                # `request.get_json()` reads better than `request` as the source
+                recv = {k: (self._relabel(e, call) if isinstance(e.origin, Source)
+                            and e.origin.node is func.value else e) for k, e in recv.items()}
         else:
             self.eval(func, st)
         args: list[tuple[Any, TaintVal]] = []
@@ -1840,16 +1983,18 @@ class TaintAnalysis:
             args.append((arg, v))
             if arg.star == "**":
                 self._record_kwargs(arg.value, st, v)
-        role = self._role(call)
-        if role == "validator":
-            return EMPTY
-        target, bound = self._local_target(call, fi)
-        if target is not None:
-            return self._apply_local(call, target, bound, args)
         src = self._call_source(call, qualified, method)
         if src:
             return src
         all_args = join(*(v for _, v in args))
+        target, bound = self._local_target(call, fi)
+        if target is None and not all_args and not recv:
+            return EMPTY  # nothing untrusted goes in, nothing comes out
+        role = self._role(call)
+        if role == "validator":
+            return EMPTY
+        if target is not None:
+            return self._apply_local(call, target, bound, args)
         if role in ("clean", "terminator", "schema"):
             return EMPTY
         if role == "clamp":
@@ -1872,6 +2017,13 @@ class TaintAnalysis:
                                      st.local(path) is not None else recv, all_args)
             return EMPTY
         return join(recv, all_args)
+
+    def _relabel(self, e: Entry, node: Any) -> Entry:
+        o = e.origin
+        assert isinstance(o, Source)
+        src = Source(o.kind, self._code(node), node, o.framework, o.handler)
+        return Entry(src, ((node, f"untrusted {KIND_TEXT[src.kind]}: `{src.label}`"),),
+                     e.formatted, e.amplified, e.encoded)
 
     def _record_kwargs(self, expr: Any, st: State, whole: TaintVal) -> None:
         table: dict[str, TaintVal] = {}
@@ -1896,12 +2048,9 @@ class TaintAnalysis:
         self.kwmemo[id(expr)] = table
 
     def _call_source(self, call: Any, qualified: str | None, method: str | None) -> TaintVal:
-        for entry in self.model.sources:
-            calls = entry.get("calls")
-            hit = bool(qualified and calls and matches_any(qualified, calls))
-            if not hit and method and method in entry.get("methods", ()) and self._gated(entry):
-                hit = True
-            if not hit:
+        for entry in self.model.source_calls(qualified, method):
+            hit = bool(qualified and entry.get("calls") and matches_any(qualified, entry["calls"]))
+            if not hit and not self._gated(entry):
                 continue
             hosts = entry.get("exclude_hosts")
             if hosts and call.args:
@@ -1969,6 +2118,9 @@ class TaintAnalysis:
         binding = self._bind_args(fi, args, skip_first=fi.bound and bound)
         self.callsites.setdefault(id(fi.node), []).append((call, binding))
         summary = self.analyze(fi)
+        if summary.items:
+            self._tuple_results[id(call)] = [self._substitute(v, fi, binding, call)
+                                             for v in summary.items]
         return self._substitute(summary.ret, fi, binding, call)
 
     def _bind_args(self, fi: FuncInfo, args: list[tuple[Any, TaintVal]],
@@ -2080,7 +2232,7 @@ class TaintAnalysis:
         span = self.ctx.position(src.node)
         line, col = (span.line, span.column) if span else (0, 0)
         return Taint(src.kind, src.framework, src.label, line, col, tuple(steps), src.node,
-                     e.formatted, e.amplified)
+                     e.formatted, e.amplified, src.handler)
 
 
 def taint_analysis(ctx: Any) -> TaintAnalysis:

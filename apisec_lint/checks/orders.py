@@ -361,7 +361,7 @@ def _names(params: list[ParamHit]) -> str:
 
 
 def _source_text(t: Taint) -> str:
-    return f"the {t.description} (`{t.source}`, line {t.line})"
+    return f"the {t.description} ({t.where})"
 
 
 def _assert_note(ctx: Any, params: list[ParamHit]) -> str:
