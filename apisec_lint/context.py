@@ -196,7 +196,8 @@ class FileContext:
             spos = positions[stmt]
             if isinstance(stmt, cst.SimpleStatementLine):
                 rep.statement_lines = (spos.start.line, spos.end.line)
-                code = self.module.code_for_node(stmt)
+                # the statement itself: comments above or after it do not change the key
+                code = "; ".join(self.module.code_for_node(small) for small in stmt.body)
             else:
                 rep.statement_lines = (spos.start.line, rep.span.end_line)
                 code = self.module.code_for_node(rep.node)
