@@ -506,3 +506,55 @@ def test_prefilter_tokens_cover_every_sink() -> None:
 def test_files_without_sinks_do_not_run_the_analysis() -> None:
     code = FLASK + "@app.post('/x')\ndef x():\n    return request.json['create_order']\n"
     assert run(code) == []
+
+
+# --------------------------------------------------------------------------- the real CLI
+
+WEBHOOK = """
+import ccxt
+from flask import Flask, request
+app = Flask(__name__)
+ex = ccxt.binanceusdm()
+
+@app.post("/hook")
+def hook():
+    p = request.json
+    check_order(p["side"])
+    ex.create_order(p["symbol"], "market", p["side"], 0.01)
+    ex.set_leverage(50, "BTC/USDT:USDT")
+"""
+
+
+def test_cli_json_and_config_options(cli, tmp_path: Path) -> None:
+    from conftest import write
+
+    write(tmp_path, "bot.py", WEBHOOK)
+    out = cli.json("bot.py")
+    by_rule = {f["rule"]: f for f in out["findings"]}
+    assert set(by_rule) == {"APS401", "APS404"}
+    assert by_rule["APS401"]["family"] == "APS4" and by_rule["APS401"]["line"] == 10
+    assert "`side`" in by_rule["APS401"]["message"]
+    write(tmp_path, "pyproject.toml", """
+        [tool.apisec-lint]
+        max-leverage = 50
+        order-validators = ["check_order"]
+    """)
+    out = cli.json("bot.py")
+    [finding] = out["findings"]
+    assert finding["rule"] == "APS401" and "`side`" not in finding["message"]
+    assert "`symbol`" in finding["message"]
+
+
+def test_cli_sarif_carries_the_code_flow(cli, tmp_path: Path) -> None:
+    import json
+
+    from conftest import write
+
+    write(tmp_path, "bot.py", WEBHOOK)
+    result = cli("--format", "sarif", "--no-cache", "--select", "APS401", "bot.py")
+    assert result.exit_code == 1, result.output
+    [res] = json.loads(result.stdout)["runs"][0]["results"]
+    steps = res["codeFlows"][0]["threadFlows"][0]["locations"]
+    lines_ = [s["location"]["physicalLocation"]["region"]["startLine"] for s in steps]
+    assert lines_[0] == 8 and lines_[-1] == 10
+    assert "request.json" in steps[0]["location"]["message"]["text"]

@@ -671,7 +671,7 @@ def test_configured_validator_names() -> None:
             return
         sink(s=p['symbol'], q=q, d=p['side'], o=p['other'])
     """)
-    options = (("validators", ["check_order", "validate_*", "allowed_side"]),)
+    options = (("order-validators", ["check_order", "validate_*", "allowed_side"]),)
     assert tainted(body, options=options) == {"o"}
     assert tainted(body) == {"s", "q", "d", "o"}
 

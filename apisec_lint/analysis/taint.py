@@ -568,7 +568,7 @@ class TaintAnalysis:
         self.ctx = ctx
         self.module = ctx.module
         self.imports = ctx.imports
-        validators = ctx.option("validators", ()) or ()
+        validators = ctx.option("order-validators", ()) or ()
         if isinstance(validators, str):
             validators = [validators]
         self.model = taint_model(ctx.knowledge, validators)

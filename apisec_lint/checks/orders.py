@@ -457,7 +457,7 @@ class UntrustedOrderParameter(_OrderRule):
         amount = min(float(payload.get("amount", 0)), MAX_AMOUNT)
         exchange.create_market_order(pair, side, amount)
     ```
-    Add your own validators with the option `validators = ["check_order", "risk.*"]`
+    Add your own validators with the option `order-validators = ["check_order", "risk.*"]`
     or a pack's `[[taint_sanitizers]]` (role `validator`).
 
     ## How to suppress
@@ -466,7 +466,7 @@ class UntrustedOrderParameter(_OrderRule):
 
     code = "APS401"
     name = "untrusted-order-parameter"
-    options = {"validators": []}
+    options = {"order-validators": []}
     VALID = (
         "import ccxt\nfrom flask import Flask, request, abort\napp = Flask(__name__)\n"
         "ex = ccxt.binance()\nALLOWED = {'BTC/USDT'}\n"
