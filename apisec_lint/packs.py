@@ -172,7 +172,8 @@ SECTIONS: dict[str, tuple[bool, Mapping[str, Field]]] = {
     # What a call does to untrusted data. role: validator (validates its arguments:
     # as a statement it raises on bad input, in a condition it is true for good input,
     # its value is clean), clamp (result bounded when any argument is trusted: min),
-    # schema (validates ``instance`` against ``schema``, per property), terminator
+    # (numpy.clip: only its ``bound`` argument counts), schema (validates ``instance``
+    # against ``schema``, per property), terminator
     # (never returns: abort, sys.exit), encoder (structured encoding: not string
     # formatting), clean (result is never untrusted: len), converter (changes the type,
     # does NOT validate: float, Decimal), propagator (client methods that return their
@@ -185,6 +186,8 @@ SECTIONS: dict[str, tuple[bool, Mapping[str, Field]]] = {
         "methods": _f("list[str]"),
         "instance": _f("table", fields={"name": _f("str"), "position": _f("int")}),
         "schema": _f("table", fields={"name": _f("str"), "position": _f("int")}),
+        # clamp: the upper-bound argument that must be trusted (default: any argument)
+        "bound": _f("table", fields={"name": _f("str"), "position": _f("int")}),
         "doc": _f("str"),
     }),
     # Declarative validation of request models (pydantic, FastAPI parameters): a field

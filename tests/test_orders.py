@@ -558,3 +558,56 @@ def test_cli_sarif_carries_the_code_flow(cli, tmp_path: Path) -> None:
     lines_ = [s["location"]["physicalLocation"]["region"]["startLine"] for s in steps]
     assert lines_[0] == 8 and lines_[-1] == 10
     assert "request.json" in steps[0]["location"]["message"]["text"]
+
+
+# --------------------------------------------------------------------------- docs
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
+
+
+def _aps4_docs() -> str:
+    text = DOCS.read_text(encoding="utf-8")
+    start = text.index("## APS4xx — order safety")
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end >= 0 else None]
+
+
+def test_docs_cover_every_rule_from_its_docstring() -> None:
+    from apisec_lint.checks.orders import RULES
+
+    section = _aps4_docs()
+    for rule in RULES:
+        assert f"### {rule.code} `{rule.name}` — {rule.summary()}" in section
+        for line in rule.documentation().splitlines()[1:]:
+            expected = ("##" + line) if line.startswith("## ") else line
+            assert expected in section, (rule.code, line)
+    for part in ("### The model", "### Adding your own validators, sources and sinks",
+                 "### Known limits", "order-validators", "max-leverage"):
+        assert part in section
+
+
+def test_the_pack_example_in_the_docs_works(tmp_path: Path) -> None:
+    section = _aps4_docs()
+    start = section.index("```toml\n[pack]")
+    pack_text = section[start + len("```toml\n"):section.index("```", start + 7)]
+    pack = tmp_path / "our-stack.toml"
+    pack.write_text(pack_text, encoding="utf-8")
+    load_knowledge([pack])  # valid against the schema
+    code = """
+    import gateway, ourbroker, ourrisk
+    b = ourbroker.Broker()
+    def go():
+        s = gateway.read_signal()
+        ourrisk.check_size(s['size'])
+        b.submit(s['ticker'], s['size'])
+    """
+    [f] = run(code, packs=[str(pack)])
+    assert "`ticker`" in f.message and "`size`" not in f.message
+    chat = """
+    import chatbus, ourbroker
+    b = ourbroker.Broker()
+    @bus.on_command("buy")
+    def buy(msg):
+        b.submit(msg.text, 1)
+    """
+    assert lines(run(chat, packs=[str(pack)]), "APS401") == [line_of(chat, "b.submit")]

@@ -825,3 +825,43 @@ def x():
     found = sink_taints(code)
     assert found["q"] is not None and found["q"].source == "request.get_json()"
     assert found["c"] is None
+
+
+def test_aiogram_slack_and_socketio_handlers() -> None:
+    aiogram = """
+    from aiogram import Dispatcher, types
+    dp = Dispatcher()
+    @dp.message()
+    async def buy(message: types.Message):
+        sink(a=message.text)
+    """
+    assert tainted(aiogram) == {"a"}
+    slack = """
+    from slack_bolt import App
+    app = App()
+    @app.command("/buy")
+    def buy(ack, command):
+        sink(a=command["text"])
+    """
+    assert tainted(slack) == {"a"}
+    socketio = """
+    from flask_socketio import SocketIO
+    socketio = SocketIO()
+    @socketio.on("order")
+    def order(data):
+        sink(a=data["qty"])
+    """
+    found = sink_taints(socketio)
+    assert found["a"] is not None and found["a"].kind == "websocket"
+
+
+def test_numpy_clip_and_an_unreadable_schema() -> None:
+    code = web("""
+        import numpy as np
+        import jsonschema
+        from schemas import ORDER
+        jsonschema.validate(p, ORDER)
+        sink(a=np.clip(float(request.args['q']), 0, 1), b=p['side'],
+             c=np.clip(float(request.args['q']), 0, request.args['max']))
+    """)
+    assert tainted(code) == {"c"}

@@ -1998,10 +1998,7 @@ class TaintAnalysis:
         if role in ("clean", "terminator", "schema"):
             return EMPTY
         if role == "clamp":
-            plain = [v for a, v in args if not a.star]
-            if len(plain) >= 2 and any(not v for v in plain):
-                return EMPTY
-            return all_args
+            return self._clamp(call, qualified, args, all_args)
         if role == "encoder":
             return _map(join(recv, all_args), lambda x: x.replace(encoded=True))
         if method is not None and self.ctx.clients.method_call(call, fi.node) is not None:
@@ -2017,6 +2014,22 @@ class TaintAnalysis:
                                      st.local(path) is not None else recv, all_args)
             return EMPTY
         return join(recv, all_args)
+
+    def _clamp(self, call: Any, qualified: str | None, args: list[tuple[Any, TaintVal]],
+               all_args: TaintVal) -> TaintVal:
+        """min(qty, MAX) is bounded when any argument is trusted; a clamp with a
+        ``bound`` (numpy.clip) when that argument is."""
+        entry = next((e for e in self.model.by_role.get("clamp", ())
+                      if qualified and matches_any(qualified, e.get("calls", ()))), None)
+        bound = entry.get("bound") if entry else None
+        if bound:
+            arg = find_arg(call, bound.get("name"), bound.get("position"))
+            trusted = arg is not None and not self.memo.get(id(arg.value))
+            return EMPTY if trusted else all_args
+        plain = [v for a, v in args if not a.star]
+        if len(plain) >= 2 and any(not v for v in plain):
+            return EMPTY
+        return all_args
 
     def _relabel(self, e: Entry, node: Any) -> Entry:
         o = e.origin
