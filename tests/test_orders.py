@@ -611,3 +611,39 @@ def test_the_pack_example_in_the_docs_works(tmp_path: Path) -> None:
         b.submit(msg.text, 1)
     """
     assert lines(run(chat, packs=[str(pack)]), "APS401") == [line_of(chat, "b.submit")]
+
+
+def test_ccxt_precision_helpers_propagate_and_market_validates() -> None:
+    code = handler("ex = ccxt.binance()",
+                   "qty = ex.amount_to_precision('BTC/USDT', float(p['qty']))\n"
+                   "    ex.market(p['symbol'])\n"
+                   "    ex.create_order(p['symbol'], 'market', 'buy', qty)", "import ccxt")
+    [f] = run(code)
+    assert "`amount`" in f.message and "`symbol`" not in f.message
+
+
+def test_signed_raw_requests() -> None:
+    code = """
+    import hashlib, hmac, time
+    from urllib.parse import urlencode
+    import requests
+    from flask import Flask, request
+    app = Flask(__name__)
+    BASE = "https://api.binance.com"
+    def encoded(symbol):
+        query = urlencode({"symbol": symbol, "side": "BUY", "timestamp": int(time.time())})
+        sig = hmac.new(b"k", query.encode(), hashlib.sha256).hexdigest()
+        return requests.post(f"{BASE}/api/v3/order?{query}&signature={sig}", timeout=5)
+    def formatted(qty):
+        query = f"symbol=BTCUSDT&side=BUY&quantity={qty}"
+        sig = hmac.new(b"k", query.encode(), hashlib.sha256).hexdigest()
+        return requests.post(BASE + "/api/v3/order?" + query + "&signature=" + sig, timeout=5)
+    @app.post("/a")
+    def a():
+        d = request.get_json()
+        encoded(d["symbol"])
+        formatted(d["qty"])
+    """
+    findings = run(code)
+    assert lines(findings, "APS401") == [line_of(code, "return requests.post(f")]
+    assert lines(findings, "APS402") == [line_of(code, 'query = f"symbol')]
