@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from apisec_lint.checks.orders import UntrustedOrderParameter, sink_index
+from apisec_lint.checks.orders import UnsafeDeserialization, UntrustedOrderParameter, sink_index
 from apisec_lint.errors import PackError
 from apisec_lint.packs import load_knowledge
 from apisec_lint.testing import check_snippet
@@ -499,6 +499,11 @@ def test_prefilter_tokens_cover_every_sink() -> None:
         assert any(t in method.lower().encode() for t in tokens), method
     for path, _ in index.endpoints:
         assert any(t in path.lower().encode() for t in tokens), path
+    for _, _, entry in index.patterns:  # pattern sinks need the SDK imported
+        assert any(m.lower().encode() in tokens for m in index.pack_modules[entry["_pack"]])
+    assert b"order" not in tokens and b"create" not in tokens  # too common to be useful
+    deser = UnsafeDeserialization.trigger_tokens(knowledge)
+    assert deser is not None and b"ccxt" in deser and b"eval" not in deser
     # a file with no sink token is never parsed for APS4
     assert check_snippet("def f(:\n    request.json\n", select=("APS4",)) == []
 
@@ -647,3 +652,10 @@ def test_signed_raw_requests() -> None:
     findings = run(code)
     assert lines(findings, "APS401") == [line_of(code, "return requests.post(f")]
     assert lines(findings, "APS402") == [line_of(code, 'query = f"symbol')]
+
+
+def test_method_patterns_need_the_sdk_imported() -> None:
+    with_sdk = handler("", "exchange.fapiPrivatePostOrder({'symbol': p['s']})", "import ccxt")
+    assert lines(run(with_sdk), "APS401") == [line_of(with_sdk, "fapiPrivatePostOrder")]
+    without = handler("", "exchange.fapiPrivatePostOrder({'symbol': p['s']})")
+    assert run(without) == []

@@ -2074,49 +2074,9 @@ class TaintAnalysis:
         return EMPTY
 
     def static_text(self, node: Any, depth: int = 0, scope: Any = None) -> str:
-        """The constant text of a string expression, with ``{}`` for unknown parts:
-        f-strings, concatenation, ``%`` and ``.format`` templates, names of constants."""
-        if depth > 12 or node is None:
-            return ""
-        if scope is None:
-            scope = self.fr.fi.node
-        value = literal(node)
-        if isinstance(value, str):
-            return value
-        if isinstance(node, cst.FormattedString):
-            out = []
-            for part in node.parts:
-                if isinstance(part, cst.FormattedStringText):
-                    out.append(part.value)
-                else:
-                    out.append(self.static_text(part.expression, depth + 1, scope) or "{}")
-            return "".join(out)
-        if isinstance(node, cst.BinaryOperation):
-            if isinstance(node.operator, cst.Add):
-                return (self.static_text(node.left, depth + 1, scope)
-                        + self.static_text(node.right, depth + 1, scope))
-            if isinstance(node.operator, cst.Modulo):
-                return self.static_text(node.left, depth + 1, scope)
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-            if node.func.attr.value == "format":
-                return self.static_text(node.func.value, depth + 1, scope)
-            if node.func.attr.value in ("urljoin",) or _dotted(node.func) in ("urljoin",):
-                return "".join(self.static_text(a.value, depth + 1, scope) for a in node.args)
-        if isinstance(node, cst.Call) and _dotted(node.func) in ("urljoin", "urllib.parse.urljoin",
-                                                                   "parse.urljoin"):
-            return "".join(self.static_text(a.value, depth + 1, scope) for a in node.args)
-        if isinstance(node, (cst.Name, cst.Attribute)):
-            for cand in self.ctx.values.candidates(node, scope):
-                if isinstance(cand, Const) and isinstance(cand.value, str):
-                    return cand.value
-            key = _dotted(node)
-            if key:
-                for src in self.ctx.values.assignments(key, scope) or \
-                        self.ctx.values.all_assignments(key):
-                    text = self.static_text(src, depth + 1, scope)
-                    if text:
-                        return text
-        return ""
+        """See :func:`static_text`; ``scope`` defaults to the function being analysed."""
+        return static_text(self.ctx, node, scope if scope is not None else self.fr.fi.node,
+                           depth)
 
     def _apply_local(self, call: Any, target: Any, bound: bool,
                      args: list[tuple[Any, TaintVal]]) -> TaintVal:
@@ -2246,6 +2206,50 @@ class TaintAnalysis:
         line, col = (span.line, span.column) if span else (0, 0)
         return Taint(src.kind, src.framework, src.label, line, col, tuple(steps), src.node,
                      e.formatted, e.amplified, src.handler)
+
+
+def static_text(ctx: Any, node: Any, scope: Any, depth: int = 0) -> str:
+    """The constant text of a string expression, with ``{}`` for unknown parts:
+    f-strings, concatenation, ``%`` and ``.format`` templates, names of constants."""
+    if depth > 12 or node is None:
+        return ""
+    value = literal(node)
+    if isinstance(value, str):
+        return value
+    if isinstance(node, cst.FormattedString):
+        out = []
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                out.append(part.value)
+            else:
+                out.append(static_text(ctx, part.expression, scope, depth + 1) or "{}")
+        return "".join(out)
+    if isinstance(node, cst.BinaryOperation):
+        if isinstance(node.operator, cst.Add):
+            return (static_text(ctx, node.left, scope, depth + 1)
+                    + static_text(ctx, node.right, scope, depth + 1))
+        if isinstance(node.operator, cst.Modulo):
+            return static_text(ctx, node.left, scope, depth + 1)
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        if node.func.attr.value == "format":
+            return static_text(ctx, node.func.value, scope, depth + 1)
+        if node.func.attr.value in ("urljoin",) or _dotted(node.func) in ("urljoin",):
+            return "".join(static_text(ctx, a.value, scope, depth + 1) for a in node.args)
+    if isinstance(node, cst.Call) and _dotted(node.func) in ("urljoin", "urllib.parse.urljoin",
+                                                             "parse.urljoin"):
+        return "".join(static_text(ctx, a.value, scope, depth + 1) for a in node.args)
+    if isinstance(node, (cst.Name, cst.Attribute)):
+        for cand in ctx.values.candidates(node, scope):
+            if isinstance(cand, Const) and isinstance(cand.value, str):
+                return cand.value
+        key = _dotted(node)
+        if key:
+            for src in ctx.values.assignments(key, scope) or \
+                    ctx.values.all_assignments(key):
+                text = static_text(ctx, src, scope, depth + 1)
+                if text:
+                    return text
+    return ""
 
 
 def taint_analysis(ctx: Any) -> TaintAnalysis:

@@ -15,13 +15,19 @@ from typing import Any
 
 from apisec_lint._lazy import cst
 from apisec_lint.analysis.calls import find_arg
-from apisec_lint.analysis.taint import EMPTY, Taint, TaintAnalysis, taint_analysis
+from apisec_lint.analysis.taint import EMPTY, Taint, TaintAnalysis, static_text, taint_analysis
 from apisec_lint.analysis.values import Const, literal
 from apisec_lint.packs import Knowledge, compile_pattern, matches_any
 from apisec_lint.rule import Example, Rule
 from apisec_lint.types import FlowStep, Severity
 
 _SAFE_VERBS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: URL path segments too common in ordinary code to serve as prefilter tokens.
+_COMMON_SEGMENTS = frozenset({
+    "api", "v1", "v2", "v3", "v4", "v5", "order", "orders", "create", "private", "public",
+    "position", "positions", "trade", "account", "accounts", "new", "auth", "spot",
+    "futures", "apply", "multi", "mix", "um", "cm", "w", "0", "oco", "oto", "sor", "dual",
+    "hf", "linear", "submit", "asset", "capital", "margin", "transfer", "user", "wallet"})
 
 
 # --------------------------------------------------------------------------- the sink index
@@ -54,23 +60,49 @@ class SinkIndex:
             m for e in knowledge.section("order_sinks")
             if any(p["role"] == "leverage" for p in e["params"]) for m in e.get("methods", ()))
 
-    def candidates(self, method: str) -> list[dict[str, Any]]:
+    def candidates(self, method: str, roots: frozenset[str] | None = None) -> list[dict[str, Any]]:
+        """Sink entries for a method name; pattern entries only when the file imports
+        their SDK (``roots``: the file's imported top-level modules)."""
         found = list(self.by_method.get(method, ()))
         for _, rx, entry in self.patterns:
-            if rx.match(method) and entry not in found:
+            if rx.match(method) and entry not in found and (
+                    roots is None or self.imports_pack(roots, entry)):
                 found.append(entry)
         return found
 
+    def imports_pack(self, roots: frozenset[str], entry: dict[str, Any]) -> bool:
+        modules = self.pack_modules.get(entry["_pack"], ())
+        return bool(modules) and any(r.startswith(modules) for r in roots if r)
+
     def maybe_sink(self, call: Any) -> bool:
-        """Cheap pre-check during the walk: could this call be a sink?"""
-        func = call.func
-        name = func.attr.value if isinstance(func, cst.Attribute) else (
-            func.value if isinstance(func, cst.Name) else None)
+        """Cheap pre-check: could this call be a sink (an SDK method or an HTTP sender)?"""
+        name = _call_name(call)
         if name is None:
             return False
-        if name in self.by_method or name in self.sender_names:
-            return True
-        return isinstance(func, cst.Attribute) and any(rx.match(name) for _, rx, _ in self.patterns)
+        return name in self.sender_names or self.maybe_sdk_sink(call)
+
+    def maybe_sdk_sink(self, call: Any) -> bool:
+        func = call.func
+        if not isinstance(func, cst.Attribute):
+            return False
+        name = func.attr.value
+        return name in self.by_method or any(rx.match(name) for _, rx, _ in self.patterns)
+
+    def names_endpoint(self, ctx: Any, call: Any, scope: Any) -> bool:
+        """Walk-time check for raw REST: the URL of an HTTP sender call, or a literal
+        argument of any call, names an order/leverage/funds endpoint."""
+        if _call_name(call) in self.sender_names:
+            for sender in self.senders:
+                spec = sender["url"]
+                arg = find_arg(call, spec.get("name"), spec.get("position"))
+                if arg is not None and self.endpoint_kind(static_text(ctx, arg.value, scope)):
+                    return True
+        for arg in call.args:
+            value = arg.value
+            if isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)) \
+                    and self.endpoint_kind(static_text(ctx, value, scope)):
+                return True
+        return False
 
     def endpoint_kind(self, url: str) -> tuple[str, str] | None:
         for path, kind in self.endpoints:
@@ -82,21 +114,27 @@ class SinkIndex:
                 start = url.find(path, start + 1)
         return None
 
-    # -- prefilter tokens (sound: every sink call contains one of them) ---------------
+    # -- prefilter tokens: a file that can hold a sink contains one of them ----------
     def method_tokens(self) -> set[str]:
+        """Sink method names; for ``method_patterns`` (which only apply to files that
+        import the SDK) the SDK's module names."""
         tokens = {m.lower() for m in self.by_method}
-        for source, _, _ in self.patterns:
-            chunks = [c for c in re.split(r"\[[^\]]*\]|\*", source) if c]
-            if chunks:
-                tokens.add(max(chunks, key=len).lower())
+        for _, _, entry in self.patterns:
+            tokens.update(m.lower() for m in self.pack_modules.get(entry["_pack"], ()))
         return tokens
 
     def endpoint_tokens(self) -> set[str]:
+        """Per endpoint path, its most distinctive segment (``fapi``, ``set-leverage``),
+        or ``/<last segment>`` when every segment is a common word. Assumes a URL is
+        split into string pieces only before a ``/`` (``BASE + "/order"``)."""
         out = set()
         for path, _ in self.endpoints:
-            segments = [s for s in path.split("/") if s]
-            if segments:
-                out.add(max(segments, key=len).lower())
+            segments = [s.lower() for s in path.split("/") if s]
+            rare = [s for s in segments if s not in _COMMON_SEGMENTS and len(s) >= 4]
+            if rare:
+                out.add(max(rare, key=len))
+            elif segments:
+                out.add("/" + segments[-1])
         return out
 
 
@@ -285,7 +323,8 @@ def resolve_sdk_sink(ctx: Any, index: SinkIndex, call: Any, scope: Any,
     func = call.func
     if not isinstance(func, cst.Attribute):
         return []
-    entries = index.candidates(func.attr.value)
+    roots = ctx.imports.imported_roots
+    entries = index.candidates(func.attr.value, roots)
     if not entries:
         return []
     found = ctx.clients.method_call(call, scope)
@@ -296,10 +335,7 @@ def resolve_sdk_sink(ctx: Any, index: SinkIndex, call: Any, scope: Any,
     qualified = ctx.callees.callee(call, scope)
     if qualified and not qualified.startswith(index.sdk_modules):
         return []  # a known object of another library
-    roots = ctx.imports.imported_roots
-    imported = [e for e in entries
-                if any(r.startswith(index.pack_modules.get(e["_pack"], ()) or ("\0",))
-                       for r in roots if r)]
+    imported = [e for e in entries if index.imports_pack(roots, e)]
     return imported or entries
 
 
@@ -333,6 +369,15 @@ def resolve_http_sink(ctx: Any, index: SinkIndex, taint: TaintAnalysis, call: An
             if text in _SAFE_VERBS:
                 continue
         return sender, found[0], found[1]
+    return None
+
+
+def _call_name(call: Any) -> str | None:
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    if isinstance(func, cst.Name):
+        return func.value
     return None
 
 
@@ -401,8 +446,18 @@ class _OrderRule(Rule):
         self.seen = False
 
     def visit_Call(self, node: Any) -> None:
-        if not self.seen and self.index.maybe_sink(node):
-            self.seen = True
+        if self.seen:
+            return
+        # the three rules of this kind ask the same question: answer it once per file
+        shared = self.ctx.analysis("order-sink-seen", lambda ctx: {})
+        key = id(node)
+        found = shared.get(key)
+        if found is None:
+            found = self.index.maybe_sdk_sink(node) or (
+                bool(self.index.endpoints)
+                and self.index.names_endpoint(self.ctx, node, self.ctx.scope))
+            shared[key] = found
+        self.seen = found
 
 
 class UntrustedOrderParameter(_OrderRule):
@@ -638,12 +693,8 @@ class UnsafeDeserialization(Rule):
 
     @classmethod
     def trigger_tokens(cls, knowledge: Knowledge) -> frozenset[bytes] | None:
-        tokens = set()
-        for entry in knowledge.section("unsafe_deserializers"):
-            for call in entry["calls"]:
-                parts = call.split(".")
-                tokens.add(parts[-1] if parts[0] == "builtins" else parts[0])
-        return frozenset(t.lower().encode() for t in tokens)
+        # it only reports in files that import an exchange SDK: the import names it
+        return frozenset(m.lower().encode() for m in sink_index(knowledge).client_modules)
 
     def begin(self) -> None:
         self.names = frozenset(c.rsplit(".", 1)[-1] for e in
