@@ -659,3 +659,31 @@ def test_method_patterns_need_the_sdk_imported() -> None:
     assert lines(run(with_sdk), "APS401") == [line_of(with_sdk, "fapiPrivatePostOrder")]
     without = handler("", "exchange.fapiPrivatePostOrder({'symbol': p['s']})")
     assert run(without) == []
+
+
+def test_raw_rest_helper_with_the_path_as_a_parameter() -> None:
+    code = """
+    import time
+    import requests
+    from flask import Flask, request
+    app = Flask(__name__)
+    BASE = "https://fapi.binance.com"
+    def _request(method, path, params):
+        params["timestamp"] = int(time.time() * 1000)
+        return requests.request(method, BASE + path, params=params, timeout=5)
+    def _post(path, body):
+        return requests.post(f"{BASE}{path}", json=body, timeout=5)
+    @app.post("/hook")
+    def hook():
+        d = request.json
+        _request("GET", "/fapi/v1/order", {"symbol": d["symbol"]})        # a read
+        _request("POST", "/fapi/v1/listenKey", {"symbol": d["symbol"]})   # not an order
+        _post("/fapi/v1/leverage", {"symbol": "BTCUSDT", "leverage": d["lev"]})
+    """
+    findings = run(code)
+    assert lines(findings, "APS401") == [line_of(code, "return requests.post")]
+    [f] = findings
+    assert "/fapi/v1/leverage" in f.message
+    code_order = code.replace('"/fapi/v1/listenKey"', '"/fapi/v1/order"')
+    assert lines(run(code_order), "APS401") == sorted(
+        [line_of(code, "return requests.request"), line_of(code, "return requests.post")])

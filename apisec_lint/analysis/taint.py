@@ -664,6 +664,40 @@ class TaintAnalysis:
         self.run()
         return self._local_target(call, fi or self.module_fi)[0]
 
+    def call_sites(self, fi: FuncInfo) -> list[tuple[Any, dict[str, TaintVal]]]:
+        """(call, parameter name -> taint of the argument) for every call of ``fi``."""
+        self.run()
+        return list(self.callsites.get(id(fi.node), ()))
+
+    def arguments(self, call: Any, caller: FuncInfo) -> dict[str, Any]:
+        """Parameter name -> argument expression, for a call of a function of the file
+        (``*args``/``**kwargs`` spreads are not mapped)."""
+        target, bound = self._local_target(call, caller)
+        if not isinstance(target, FuncInfo):
+            return {}
+        positional = [p for p in target.params if p.kind == "pos"]
+        if target.bound and bound:
+            positional = positional[1:]
+        names = {p.name for p in target.params if p.kind in ("pos", "kw")}
+        out: dict[str, Any] = {}
+        i = 0
+        for arg in call.args:
+            if arg.star:
+                break
+            if arg.keyword is not None:
+                if arg.keyword.value in names:
+                    out[arg.keyword.value] = arg.value
+            elif i < len(positional):
+                out[positional[i].name] = arg.value
+                i += 1
+        return out
+
+    def through(self, value: TaintVal, fi: FuncInfo, binding: dict[str, TaintVal],
+                call: Any) -> TaintVal:
+        """``value`` (inside ``fi``) as seen from one call site: the parameters of ``fi``
+        replaced by that call's arguments."""
+        return self._substitute(value, fi, binding, call)
+
     # ------------------------------------------------------------------ indexing
     def _index(self) -> None:
         self.funcs = [self.module_fi]
@@ -2208,11 +2242,15 @@ class TaintAnalysis:
                      e.formatted, e.amplified, src.handler)
 
 
-def static_text(ctx: Any, node: Any, scope: Any, depth: int = 0) -> str:
+def static_text(ctx: Any, node: Any, scope: Any, depth: int = 0,
+                names: dict[str, str] | None = None) -> str:
     """The constant text of a string expression, with ``{}`` for unknown parts:
-    f-strings, concatenation, ``%`` and ``.format`` templates, names of constants."""
+    f-strings, concatenation, ``%`` and ``.format`` templates, names of constants.
+    ``names`` gives the text of some names (a helper's parameters at one call site)."""
     if depth > 12 or node is None:
         return ""
+    if names and type(node) is cst.Name and node.value in names:
+        return names[node.value]
     value = literal(node)
     if isinstance(value, str):
         return value
@@ -2222,22 +2260,22 @@ def static_text(ctx: Any, node: Any, scope: Any, depth: int = 0) -> str:
             if isinstance(part, cst.FormattedStringText):
                 out.append(part.value)
             else:
-                out.append(static_text(ctx, part.expression, scope, depth + 1) or "{}")
+                out.append(static_text(ctx, part.expression, scope, depth + 1, names) or "{}")
         return "".join(out)
     if isinstance(node, cst.BinaryOperation):
         if isinstance(node.operator, cst.Add):
-            return (static_text(ctx, node.left, scope, depth + 1)
-                    + static_text(ctx, node.right, scope, depth + 1))
+            return (static_text(ctx, node.left, scope, depth + 1, names)
+                    + static_text(ctx, node.right, scope, depth + 1, names))
         if isinstance(node.operator, cst.Modulo):
-            return static_text(ctx, node.left, scope, depth + 1)
+            return static_text(ctx, node.left, scope, depth + 1, names)
     if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
         if node.func.attr.value == "format":
-            return static_text(ctx, node.func.value, scope, depth + 1)
+            return static_text(ctx, node.func.value, scope, depth + 1, names)
         if node.func.attr.value in ("urljoin",) or _dotted(node.func) in ("urljoin",):
-            return "".join(static_text(ctx, a.value, scope, depth + 1) for a in node.args)
+            return "".join(static_text(ctx, a.value, scope, depth + 1, names) for a in node.args)
     if isinstance(node, cst.Call) and _dotted(node.func) in ("urljoin", "urllib.parse.urljoin",
                                                              "parse.urljoin"):
-        return "".join(static_text(ctx, a.value, scope, depth + 1) for a in node.args)
+        return "".join(static_text(ctx, a.value, scope, depth + 1, names) for a in node.args)
     if isinstance(node, (cst.Name, cst.Attribute)):
         for cand in ctx.values.candidates(node, scope):
             if isinstance(cand, Const) and isinstance(cand.value, str):

@@ -20,6 +20,7 @@ from apisec_lint.analysis.values import Const, literal
 from apisec_lint.packs import Knowledge, compile_pattern, matches_any
 from apisec_lint.rule import Example, Rule
 from apisec_lint.types import FlowStep, Severity
+from apisec_lint.walk import iter_tree
 
 _SAFE_VERBS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: URL path segments too common in ordinary code to serve as prefilter tokens.
@@ -206,34 +207,43 @@ class OrderFacts:
             self._star_args(sink, call, entry, seen)
         return sink
 
-    def _param(self, sink: SinkCall, call: Any, spec: dict[str, Any], seen: set[int]) -> None:
+    def _param(self, sink: SinkCall, call: Any, spec: dict[str, Any], seen: set[Any],
+               through: Any = None, site: Any = None) -> None:
+        """Add the untrusted parts of one sink parameter. ``through`` maps a value to
+        one call site of the helper the sink is in (``site``)."""
+
+        def value(node: Any) -> Any:
+            v = self.taint.value(node)
+            return through(v) if through is not None and v else v
+
+        def add(label: str, node: Any, v: Any, key: Any = None) -> None:
+            mark = (key if key is not None else id(node), id(site))
+            self._add(sink, label, spec["role"], node, v, seen, key=mark)
+
         arg = find_arg(call, spec.get("name"), spec.get("position"))
         name = spec.get("name") or f"argument {spec.get('position', 0) + 1}"
         if arg is None:
             for a in call.args:
                 if a.star == "**" and spec.get("name"):
-                    value = self.taint.keyword_value(a.value, spec["name"])
-                    if value:
-                        label = f"{spec['name']} (from **{_short(self.ctx, a.value)})"
-                        self._add(sink, label, spec["role"], a.value, value, seen,
-                                  key=(id(a.value), spec["name"]))
-            return
-        if id(arg.value) in seen:
+                    v = self.taint.keyword_value(a.value, spec["name"])
+                    if v and through is not None:
+                        v = through(v)
+                    if v:
+                        add(f"{spec['name']} (from **{_short(self.ctx, a.value)})", a.value, v,
+                            key=(id(a.value), spec["name"]))
             return
         if isinstance(arg.value, cst.Dict) and spec["role"] in ("params", "body", "orders"):
             for el in arg.value.elements:
                 if isinstance(el, cst.DictElement):
                     key = literal(el.key)
                     label = f"{name}[{key!r}]" if isinstance(key, str) else name
-                    self._add(sink, label, spec["role"], el.value,
-                              self.taint.value(el.value), seen)
+                    add(label, el.value, value(el.value))
                     if not isinstance(key, str):
-                        self._add(sink, name, spec["role"], el.key, self.taint.value(el.key), seen)
+                        add(name, el.key, value(el.key))
                 else:
-                    self._add(sink, name, spec["role"], el.value, self.taint.value(el.value), seen)
-            seen.add(id(arg.value))
+                    add(name, el.value, value(el.value))
             return
-        self._add(sink, name, spec["role"], arg.value, self.taint.value(arg.value), seen)
+        add(name, arg.value, value(arg.value))
 
     def _star_args(self, sink: SinkCall, call: Any, entry: dict[str, Any], seen: set[int]) -> None:
         named = {p.get("name") for p in entry["params"]}
@@ -254,7 +264,7 @@ class OrderFacts:
                     self._add(sink, f"**{_short(self.ctx, a.value)}", "params", a.value, rest,
                               seen, key=(id(a.value), ""))
 
-    def _add(self, sink: SinkCall, name: str, role: str, node: Any, value: Any, seen: set[int],
+    def _add(self, sink: SinkCall, name: str, role: str, node: Any, value: Any, seen: set[Any],
              key: Any = None) -> None:
         mark = key if key is not None else id(node)
         if not value or mark in seen:
@@ -266,15 +276,57 @@ class OrderFacts:
 
     # -- raw HTTP --------------------------------------------------------------------
     def _http_sink(self, call: Any, fi: Any) -> SinkCall | None:
-        found = resolve_http_sink(self.ctx, self.index, self.taint, call, fi.node)
+        found = resolve_http_sink(self.ctx, self.index, call, fi.node)
         if found is None:
-            return None
+            return self._wrapped_http_sink(call, fi)
         sender, endpoint, kind = found
         sink = SinkCall(call, _short(self.ctx, call.func), kind, raw_http=True, endpoint=endpoint)
-        seen: set[int] = set()
+        seen: set[Any] = set()
         for spec in sender["params"]:
             self._param(sink, call, spec, seen)
         return sink
+
+    def _wrapped_http_sink(self, call: Any, fi: Any) -> SinkCall | None:
+        """A helper that sends to a URL built from its parameters
+        (``def _request(method, path, params): requests.request(method, BASE + path, ...)``):
+        a sink for the call sites that pass an order endpoint path."""
+        if fi.is_module:
+            return None
+        params = {p.name for p in fi.params}
+        sink: SinkCall | None = None
+        for sender in http_senders(self.ctx, self.index, call, fi.node):
+            used = set()
+            for key in ("url", "verb"):
+                spec = sender.get(key)
+                arg = find_arg(call, spec.get("name"), spec.get("position")) if spec else None
+                if arg is not None:
+                    used.update(n.value for n in iter_tree(arg.value)
+                                if isinstance(n, cst.Name) and n.value in params)
+            if not used:
+                continue
+            seen: set[Any] = set()
+            for site, binding in self.taint.call_sites(fi):
+                caller = self._caller.get(id(site))
+                if caller is None:
+                    continue
+                args = self.taint.arguments(site, caller)
+                names = {p: static_text(self.ctx, args[p], caller.node) for p in used if p in args}
+                found = sender_endpoint(self.ctx, self.index, sender, call, fi.node, names)
+                if found is None:
+                    continue
+                if sink is None:
+                    sink = SinkCall(call, _short(self.ctx, call.func), found[1], raw_http=True,
+                                    endpoint=found[0])
+                for spec in sender["params"]:
+                    self._param(sink, call, spec, seen, lambda v, s=site, b=binding:
+                                self.taint.through(v, fi, b, s), site=site)
+            if sink is not None:
+                return sink
+        return None
+
+    @cached_property
+    def _caller(self) -> dict[int, Any]:
+        return {id(call): fi for call, fi in self.taint.calls}
 
     # -- unsafe deserialization --------------------------------------------------------
     @cached_property
@@ -339,36 +391,52 @@ def resolve_sdk_sink(ctx: Any, index: SinkIndex, call: Any, scope: Any,
     return imported or entries
 
 
-def resolve_http_sink(ctx: Any, index: SinkIndex, taint: TaintAnalysis, call: Any,
-                      scope: Any) -> tuple[dict[str, Any], str, str] | None:
-    """(sender entry, endpoint path, kind) when ``call`` sends an HTTP request to an
-    order/leverage/funds endpoint."""
+def http_senders(ctx: Any, index: SinkIndex, call: Any, scope: Any) -> list[dict[str, Any]]:
+    """The ``[[http_senders]]`` entries ``call`` is an instance of."""
     func = call.func
     method = func.attr.value if isinstance(func, cst.Attribute) else None
     qualified = ctx.callees.callee(call, scope)
     roots = ctx.imports.imported_roots
+    out = []
     for sender in index.senders:
         hit = bool(qualified and sender.get("calls") and matches_any(qualified, sender["calls"]))
         if not hit and method in sender.get("methods", ()) and (
                 qualified is None or not any(qualified.startswith(r + ".") for r in roots
                                              if r not in sender.get("imports", ()))):
             hit = any(r in sender.get("imports", ()) for r in roots)
-        if not hit:
-            continue
-        spec = sender["url"]
-        arg = find_arg(call, spec.get("name"), spec.get("position"))
-        if arg is None:
-            continue
-        found = index.endpoint_kind(taint.static_text(arg.value, scope=scope))
-        if found is None:
-            continue
-        verb = sender.get("verb")
-        if verb:
-            varg = find_arg(call, verb.get("name"), verb.get("position"))
-            text = taint.static_text(varg.value, scope=scope).upper() if varg else ""
-            if text in _SAFE_VERBS:
-                continue
-        return sender, found[0], found[1]
+        if hit:
+            out.append(sender)
+    return out
+
+
+def sender_endpoint(ctx: Any, index: SinkIndex, sender: dict[str, Any], call: Any, scope: Any,
+                    names: dict[str, str] | None = None) -> tuple[str, str] | None:
+    """(endpoint path, kind) when this sender call targets an order/leverage/funds
+    endpoint with a verb that changes something; ``names`` as for static_text."""
+    spec = sender["url"]
+    arg = find_arg(call, spec.get("name"), spec.get("position"))
+    if arg is None:
+        return None
+    found = index.endpoint_kind(static_text(ctx, arg.value, scope, names=names))
+    if found is None:
+        return None
+    verb = sender.get("verb")
+    if verb:
+        varg = find_arg(call, verb.get("name"), verb.get("position"))
+        text = static_text(ctx, varg.value, scope, names=names).upper() if varg else ""
+        if text in _SAFE_VERBS:
+            return None
+    return found
+
+
+def resolve_http_sink(ctx: Any, index: SinkIndex, call: Any,
+                      scope: Any) -> tuple[dict[str, Any], str, str] | None:
+    """(sender entry, endpoint path, kind) when ``call`` sends an HTTP request to an
+    order/leverage/funds endpoint."""
+    for sender in http_senders(ctx, index, call, scope):
+        found = sender_endpoint(ctx, index, sender, call, scope)
+        if found is not None:
+            return sender, found[0], found[1]
     return None
 
 
@@ -402,7 +470,7 @@ def order_facts(ctx: Any) -> OrderFacts:
 
 
 def _names(params: list[ParamHit]) -> str:
-    return ", ".join(f"`{p.name}`" for p in params)
+    return ", ".join(f"`{n}`" for n in dict.fromkeys(p.name for p in params))
 
 
 def _source_text(t: Taint) -> str:
