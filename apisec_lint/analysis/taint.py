@@ -43,7 +43,7 @@ from typing import Any
 from apisec_lint._lazy import cst
 from apisec_lint.analysis.calls import find_arg
 from apisec_lint.analysis.values import Const, DictVal, literal
-from apisec_lint.packs import Knowledge, matches_any
+from apisec_lint.packs import Knowledge, compile_pattern, matches_any
 from apisec_lint.types import FlowStep, Severity
 
 #: How bad a source is: the operator controls the command line.
@@ -746,7 +746,7 @@ class TaintAnalysis:
                 self.calls.append((node, fi))
                 name = node.func.attr.value if isinstance(node.func, cst.Attribute) else (
                     node.func.value if isinstance(node.func, cst.Name) else None)
-                if name in reg_names:
+                if reg_names(name):
                     registrations.append((node, fi, cls))
             elif tp not in binders:
                 pass
@@ -838,14 +838,23 @@ class TaintAnalysis:
             self._gates[key] = found
         return found
 
-    def _registration_names(self) -> frozenset[str]:
+    def _registration_names(self) -> Any:
+        """A test for the last name of a call that may register a handler."""
         names: set[str] = set()
+        patterns = []
         for e in self.model.handlers:
             names.update(e.get("methods", ()))
-            names.update(c.rsplit(".", 1)[-1] for c in e.get("calls", ()))
-        return frozenset(n for n in names if "*" not in n) | frozenset(
-            {"*"} if any("*" in c.rsplit(".", 1)[-1] for e in self.model.handlers
-                         for c in e.get("calls", ())) else ())
+            for c in e.get("calls", ()):
+                last = c.rsplit(".", 1)[-1]
+                if "*" in last or "[" in last:
+                    patterns.append(compile_pattern(last))
+                else:
+                    names.add(last)
+        frozen = frozenset(names)
+        if not patterns:
+            return frozen.__contains__
+        return lambda name: name in frozen or (
+            name is not None and any(p.match(name) for p in patterns))
 
     def _expr_names(self, expr: Any, fi: FuncInfo) -> tuple[str | None, str | None]:
         """(qualified name, dotted text) of a decorator/callee expression."""
