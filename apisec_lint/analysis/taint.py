@@ -625,12 +625,13 @@ class TaintAnalysis:
         return self.memo.get(id(expr), EMPTY)
 
     def keyword_value(self, expr: Any, key: str) -> TaintVal | None:
-        """For ``**expr`` passed to a call: the taint of its key ``key``, when known."""
+        """For ``**expr`` passed to a call: the taint of its key ``key`` when the dict's
+        keys are known (a literal, or built key by key), else None."""
         self.run()
         table = self.kwmemo.get(id(expr))
         if table is None:
             return None
-        return table.get(key, table.get("", EMPTY))
+        return table.get(key)
 
     def assert_of(self, expr: Any) -> Any:
         """The ``assert`` statement that checked ``expr`` (which does not count)."""
