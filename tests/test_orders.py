@@ -43,6 +43,10 @@ def handler(setup: str, call: str, imports: str = "") -> str:
 
 # --------------------------------------------------------------------------- SDK sink forms
 
+MODULAR_IMPORTS = ("from binance_sdk_derivatives_trading_usds_futures."
+                   "derivatives_trading_usds_futures import DerivativesTradingUsdsFutures")
+MODULAR_CLIENT = "client = DerivativesTradingUsdsFutures(config_rest_api=None)"
+
 SDK_SINKS = [
     # (imports, client construction, sink call, parameters expected in the message)
     ("import ccxt", "ex = ccxt.binance()",
@@ -130,6 +134,12 @@ SDK_SINKS = [
      "t.create_market_margin_order('BTC-USDT', p['side'], size='1')", ["side"]),
     ("from kucoin.client import User", "u = User(key='k', secret='s', passphrase='p')",
      "u.apply_withdrawal('USDT', p['address'], 10)", ["address"]),
+    (MODULAR_IMPORTS, MODULAR_CLIENT,
+     "client.rest_api.new_order(symbol=p['s'], side='BUY', type='MARKET', quantity=1)",
+     ["symbol"]),
+    (MODULAR_IMPORTS, MODULAR_CLIENT,
+     "client.rest_api.change_initial_leverage(symbol='BTCUSDT', leverage=p['lev'])",
+     ["leverage"]),
 ]
 
 
@@ -356,6 +366,8 @@ def test_eval_of_a_chat_message() -> None:
      "um.change_leverage(symbol='BTCUSDT', leverage=120)", True),
     ("from binance.client import Client\nc = Client()",
      "c.futures_change_leverage(symbol='BTCUSDT', leverage=125)", True),
+    (MODULAR_IMPORTS + "\n" + MODULAR_CLIENT,
+     "client.rest_api.change_initial_leverage(symbol='BTCUSDT', leverage=125)", True),
     ("import ccxt\nclass Risk:\n    def set_leverage(self, lev, sym):\n        pass\n"
      "    def go(self):\n        self.set_leverage(100, 'X')", "pass", False),
 ])
