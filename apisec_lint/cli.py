@@ -165,8 +165,11 @@ def _main(o: Options) -> int:
     knowledge = load_knowledge(config.packs)
     if permissions:
         return _permissions(targets, config, knowledge, fmt, output, jobs)
+    from apisec_lint.progress import Progress
+
     result = run(targets, config, registry, knowledge, enabled=enabled, jobs=jobs,
-                 use_cache=not no_cache, baseline=baseline, prefilter=not no_prefilter)
+                 use_cache=not no_cache, baseline=baseline, prefilter=not no_prefilter,
+                 progress=Progress() if Progress.wanted() else None)
 
     if write_baseline:
         from apisec_lint.baseline import write_baseline as write
