@@ -865,3 +865,18 @@ def test_numpy_clip_and_an_unreadable_schema() -> None:
              c=np.clip(float(request.args['q']), 0, request.args['max']))
     """)
     assert tainted(code) == {"c"}
+
+
+def test_server_state_on_handler_parameters_is_trusted() -> None:
+    code = """
+    from fastapi import FastAPI, Request
+    from telegram.ext import CommandHandler
+    app = FastAPI()
+    @app.post("/o")
+    async def o(request: Request):
+        sink(a=request.app.state.max_qty, b=request.state.user, c=request.query_params["q"])
+    async def buy(update, context):
+        sink(d=context.bot_data["limit"], e=context.args[0])
+    h = CommandHandler("buy", buy)
+    """
+    assert tainted(code) == {"c", "e"}
