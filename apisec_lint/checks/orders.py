@@ -764,6 +764,13 @@ class UnsafeDeserialization(Rule):
         # it only reports in files that import an exchange SDK: the import names it
         return frozenset(m.lower().encode() for m in sink_index(knowledge).client_modules)
 
+    @classmethod
+    def trigger_groups(cls, knowledge: Knowledge) -> tuple[frozenset[bytes], ...] | None:
+        # ... and that call one of the deserializers by name (how visit_Call finds them)
+        names = frozenset(c.rsplit(".", 1)[-1].lower().encode()
+                          for e in knowledge.section("unsafe_deserializers") for c in e["calls"])
+        return (cls.trigger_tokens(knowledge) or frozenset(), names)
+
     def begin(self) -> None:
         self.names = frozenset(c.rsplit(".", 1)[-1] for e in
                                self.ctx.knowledge.section("unsafe_deserializers")
