@@ -269,6 +269,14 @@ domains = ["acme-exchange.test"]
 [[network]]
 sdk = "acmex"
 methods = ["get_*", "place_*"]
+
+# ---- order safety (APS4xx)
+[[order_sinks]]
+sdk = "acmex"
+kind = "order"
+methods = ["place_trade"]
+params = [{ name = "market", position = 0, role = "symbol" },
+          { name = "size", position = 1, role = "amount" }]
 """
 
 
@@ -311,8 +319,22 @@ def test_user_pack_network_methods_drive_loop_rules(acme_pack: str) -> None:
     """
     findings = check_snippet(textwrap.dedent(code), packs=(acme_pack,))
     assert [(f.rule, f.span.line) for f in findings] == [("APS302", 4)]
-    # NOTE: order sinks ([[sinks]], APS4xx) are not on main yet; the order-sink half of
-    # the user-pack acceptance test belongs with that section.
+
+
+def test_user_pack_order_sink_needs_no_code_change(acme_pack: str) -> None:
+    code = """\
+        import sys
+        import acmex
+        c = acmex.Client("k", "s")
+        c.place_trade(sys.argv[1], float(sys.argv[2]))
+        c.place_trade("BTC-USD", 0.01)
+    """
+    def aps4(packs: tuple[str, ...]) -> list[int]:
+        found = check_snippet(textwrap.dedent(code), packs=packs, select=("APS4",))
+        return sorted({f.span.line for f in found})
+
+    assert aps4(()) == []
+    assert aps4((acme_pack,)) == [4]
 
 
 @pytest.mark.parametrize(("section", "bad"), [
