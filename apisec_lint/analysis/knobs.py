@@ -74,6 +74,7 @@ class Knobs:
         self.ctx = ctx
         self._callee: dict[int, str | None] = {}
         self._dict_cands: dict[tuple[int, int], list[Any]] = {}
+        self._last_names: dict[int, frozenset[str] | bool | None] = {}
         self.wrappers: dict[str, str] = {}
         self.markers: dict[str, str] = {}
         for entry in ctx.knowledge.section("client_configs"):
@@ -306,6 +307,8 @@ class Knobs:
                 continue  # *args / **kwargs may carry it
             if find_arg(call, knob.get("param"), knob.get("position")) is not None:
                 continue
+            if not self._may_match(call, knob):
+                continue
             owner = self._owner(call, knob, scope)
             if owner is None:
                 continue
@@ -320,6 +323,25 @@ class Knobs:
                         where = built
             out.append((knob, owner, where))
         return out
+
+    def _may_match(self, call: Any, knob: Mapping[str, Any]) -> bool:
+        """Cheap syntactic test before resolving the callee: the call's own name is the
+        last segment of one of the knob's ``calls`` (when none of them is a wildcard)."""
+        if knob.get("sdk") or not knob.get("calls"):
+            return True
+        key = id(knob)
+        names = self._last_names.get(key, False)
+        if names is False:
+            lasts = [p.rsplit(".", 1)[-1] for p in knob["calls"]]
+            names = None if any(c in n for n in lasts for c in "*[") else frozenset(lasts)
+            self._last_names[key] = names
+        if names is None:
+            return True
+        func = call.func
+        last = func.attr.value if isinstance(func, cst.Attribute) else (
+            func.value if isinstance(func, cst.Name) else None)
+        # an aliased import (``from requests import get as fetch``) keeps its own name
+        return last is None or last in names or last in self.ctx.imports.aliases
 
     def _takes(self, built: Any, knob: Mapping[str, Any], scope: Any) -> bool:
         """Whether a knob of ``knob``'s topic says the call ``built`` accepts its param."""
