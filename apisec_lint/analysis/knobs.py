@@ -288,10 +288,18 @@ class Knobs:
         spec = info.entry.get("config")
         if not spec:
             return []
+        out: list[Setting] = []
+        # the key given as a keyword of the constructor (``ccxt.kraken(enableRateLimit=False)``)
+        kw = find_arg(call, knob["config_key"])
+        if kw is not None:
+            out.append(Setting(knob, kw, kw.value,
+                               tuple(self.ctx.values.candidates(kw.value, scope)),
+                               info.constructor, info, call, scope))
         arg = find_arg(call, spec.get("name"), spec.get("position"))
-        if arg is None:
-            return []
-        return self.entries(arg.value, knob, scope, info.constructor, client=info, call=call)
+        if arg is not None:
+            out.extend(self.entries(arg.value, knob, scope, info.constructor, client=info,
+                                    call=call))
+        return out
 
     def missing_at_call(self, call: Any, knobs: list[dict[str, Any]],
                         scope: Any) -> list[tuple[dict[str, Any], str, Any]]:

@@ -99,6 +99,7 @@ class RateLimiterDisabled(KnobRule):
         Example("cfg = {'exchange': {'ccxt_async_config': {'enableRateLimit': False}}}\n"
                 "", lines=(1,)),
         Example("import ccxt\nex = ccxt.binance({'rateLimit': 40})\n", lines=(2,)),
+        Example("import ccxt\nex = ccxt.kraken(enableRateLimit=False)\n", lines=(2,)),
         Example("import ccxt\nCONFIG = {'apiKey': 'k', 'enableRateLimit': False}\n"
                 "exchange_class = getattr(ccxt, 'binance')\nex = exchange_class(CONFIG)\n",
                 lines=(2,)),
