@@ -421,3 +421,44 @@ def test_sdk_helpers_that_pace_themselves_count_as_throttles() -> None:
             client.get_symbol_info(symbol)
     """
     assert run(code) == []
+
+
+def test_retry_with_growing_delay_at_the_top_of_the_loop_is_backoff() -> None:
+    src = (
+        "import asyncio, aiohttp\n"
+        "async def download(session, url, retry_delay=2):\n"
+        "    retry = 0\n"
+        "    while True:\n"
+        "        if retry > 0:\n"
+        "            await asyncio.sleep(retry * retry_delay)\n"
+        "        try:\n"
+        "            async with session.get(url, timeout=10) as resp:\n"
+        "                return await resp.read()\n"
+        "        except aiohttp.ClientError:\n"
+        "            retry += 1\n"
+    )
+    assert not [f for f in check_snippet(src) if f.rule == "APS304"]
+    # the same loop with no delay at all is still reported
+    delay = "        if retry > 0:\n            await asyncio.sleep(retry * retry_delay)\n"
+    hammer = src.replace(delay, "")
+    assert [f.span.line for f in check_snippet(hammer) if f.rule == "APS304"] == [6]
+
+
+def test_cap_inside_an_and_condition_counts() -> None:
+    src = (
+        "import time\nfrom requests import post\n"
+        "from requests.exceptions import RequestException\n"
+        "def send(url, payload, retries=3):\n"
+        "    ok = False\n"
+        "    attempts = 0\n"
+        "    while not ok and attempts <= retries:\n"
+        "        if attempts:\n"
+        "            time.sleep(0.2)\n"
+        "        attempts += 1\n"
+        "        try:\n"
+        "            post(url, json=payload, timeout=5)\n"
+        "            ok = True\n"
+        "        except RequestException:\n"
+        "            pass\n"
+    )
+    assert not [f for f in check_snippet(src) if f.rule == "APS304"]

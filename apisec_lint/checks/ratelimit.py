@@ -617,6 +617,8 @@ class RetryWithoutBackoff(Rule):
                 return id(try_node)
             return 0
 
+        if self._delay_before_attempt(loop, relevant, backoff):
+            return
         paths = Paths(net.calls_in, backoff, lambda e: net.is_throttle_context(e, scope), tag)
         backs = paths.loop_backs(loop)
         if isinstance(loop, cst.While) and self._message_driven(loop):
@@ -628,6 +630,23 @@ class RetryWithoutBackoff(Rule):
             if (False, key) in backs and id(call) not in self.reported:
                 self.reported.add(id(call))
                 self.report(call, self._message(call, node, capped), severity=self._severity(call))
+
+    def _delay_before_attempt(self, loop: Any, relevant: dict[int, tuple[Any, Any]],
+                              backoff: Any) -> bool:
+        """The retry-with-delay-first idiom: a pause at the top of the loop, before the
+        statement that makes the attempt (often guarded, ``if retry: sleep(retry * d)``),
+        runs between a failed attempt and the next one."""
+        body = list(suite(loop.body))
+        tries = {id(node) for node, _ in relevant.values()}
+        for index, stmt in enumerate(body):
+            holds_try = id(stmt) in tries or any(
+                id(n) in tries for n, _ in self.network.walk_with_scopes(stmt,
+                                                                         into_functions=False))
+            if holds_try:
+                before = body[:index]
+                return any(backoff(call) for s in before for call in self.network.calls_in([s])
+                           if self.network.is_throttle(call, self.ctx.scope))
+        return False
 
     def _for_retries(self, loop: Any, call: Any, loops_on_success: bool) -> bool:
         """A ``for`` loop retries ``call`` when the call does not depend on the loop
@@ -697,8 +716,8 @@ class RetryWithoutBackoff(Rule):
                 if callee == "itertools.repeat" and len(it.args) < 2:
                     return False
             return True
-        if isinstance(loop.test, cst.Comparison):
-            return True
+        if _has_comparison(loop.test):
+            return True  # ``while attempts < n`` / ``while not ok and tries <= n``
         for node in self.network.walk_with_scopes(loop.body, into_functions=False):
             stmt = node[0]
             if isinstance(stmt, cst.If) and isinstance(stmt.test,
@@ -744,3 +763,12 @@ class RetryWithoutBackoff(Rule):
 
 
 RULES = [RateLimiterDisabled, UnthrottledApiLoop, MissingTimeout, RetryWithoutBackoff]
+
+
+def _has_comparison(test: Any) -> bool:
+    """A loop test that compares (a counter against a cap), alone or in an ``and``."""
+    if isinstance(test, cst.Comparison):
+        return True
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _has_comparison(test.left) or _has_comparison(test.right)
+    return False
