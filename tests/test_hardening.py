@@ -98,3 +98,17 @@ def test_no_regex_backtracks_catastrophically() -> None:
             if spent > 0.5:
                 slow.append((name, text[:12], round(spent, 2)))
     assert not slow, slow
+
+
+def test_names_reassigned_many_times_stay_fast() -> None:
+    """Resolution through names must not be exponential in the number of assignments."""
+    lines = ["import ccxt, requests, ssl", "ex = ccxt.binance()", "s = requests.Session()",
+             "v = False", "ctx = ssl.create_default_context()"]
+    for i in range(300):
+        lines += [f"ex = ex if c{i} else ccxt.kraken()", f"s = s if c{i} else requests.Session()",
+                  f"v = v if c{i} else True", f"ctx = ctx if c{i} else ssl.CERT_NONE"]
+    lines += ["ex.create_order('BTC/USDT', 'market', 'buy', 1)", "s.get('https://x', verify=v)",
+              "requests.get('https://x', verify=v, timeout=v)", "ex.withdraw('BTC', 1, v)"]
+    start = time.perf_counter()
+    check_snippet("\n".join(lines) + "\n")
+    assert time.perf_counter() - start < 20

@@ -462,3 +462,30 @@ def test_cap_inside_an_and_condition_counts() -> None:
         "            pass\n"
     )
     assert not [f for f in check_snippet(src) if f.rule == "APS304"]
+
+
+def test_values_resolution_is_linear_on_many_reassignments() -> None:
+    import time
+
+    lines = ["import requests", "x = 1"]
+    for i in range(400):
+        lines.append(f"x = x + {i} if flag{i} else x")
+    lines.append("requests.get('https://api.example.com', timeout=x)")
+    start = time.perf_counter()
+    check_snippet("\n".join(lines) + "\n")
+    assert time.perf_counter() - start < 10
+
+
+def test_ccxt_pro_watch_loops_are_message_driven() -> None:
+    src = (
+        "async def watch(exchange, ends):\n"
+        "    now = exchange.milliseconds()\n"
+        "    while now < ends:\n"
+        "        try:\n"
+        "            response = await exchange.watch_balance()\n"
+        "        except Exception:\n"
+        "            now = exchange.milliseconds()\n"
+        "            continue\n"
+        "        now = exchange.milliseconds()\n"
+    )
+    assert not [f for f in check_snippet(src) if f.rule == "APS304"]

@@ -19,6 +19,7 @@ class Callees:
         self.imports = imports
         self.values = values
         self._with: dict[str, list[Any]] | None = None
+        self._memo: dict[tuple[int, int], tuple[Any, Any, str | None]] = {}
 
     def _with_items(self) -> dict[str, list[Any]]:
         if self._with is None:
@@ -31,9 +32,20 @@ class Callees:
         return self._with
 
     def type_of(self, expr: Any, scope: Any = None, depth: int = 0) -> str | None:
-        """The qualified name of the class/factory that built ``expr``, if known."""
+        """The qualified name of the class/factory that built ``expr``, if known.
+        Memoised with a cycle cut (see Values.candidates)."""
         if depth > 6 or expr is None:
             return None
+        key = (id(expr), id(scope))
+        memo = self._memo.get(key)
+        if memo is not None and memo[0] is expr and memo[1] is scope:
+            return memo[2]
+        self._memo[key] = (expr, scope, None)
+        found = self._type_of(expr, scope, depth)
+        self._memo[key] = (expr, scope, found)
+        return found
+
+    def _type_of(self, expr: Any, scope: Any, depth: int) -> str | None:
         if isinstance(expr, cst.Await):
             return self.type_of(expr.expression, scope, depth + 1)
         if isinstance(expr, cst.Call):

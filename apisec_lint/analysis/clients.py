@@ -39,6 +39,7 @@ class Clients:
         self.values = values
         self.entries = knowledge.section("clients")
         self._by_call: dict[int, ClientInfo | None] = {}
+        self._memo: dict[tuple[int, int], tuple[Any, Any, ClientInfo | None]] = {}
 
     def constructed_by(self, call: Any) -> ClientInfo | None:
         """The client a Call node constructs, if it is a known SDK constructor."""
@@ -66,9 +67,19 @@ class Clients:
 
     def client_of(self, expr: Any, scope: Any = None, _depth: int = 0) -> ClientInfo | None:
         """The client ``expr`` evaluates to (a constructor call, or a name/attribute
-        assigned one), else None."""
+        assigned one), else None. Memoised with a cycle cut (see Values.candidates)."""
         if _depth > 8 or expr is None:
             return None
+        key = (id(expr), id(scope))
+        memo = self._memo.get(key)
+        if memo is not None and memo[0] is expr and memo[1] is scope:
+            return memo[2]
+        self._memo[key] = (expr, scope, None)
+        found = self._client_of(expr, scope, _depth)
+        self._memo[key] = (expr, scope, found)
+        return found
+
+    def _client_of(self, expr: Any, scope: Any, _depth: int) -> ClientInfo | None:
         if isinstance(expr, cst.Await):
             return self.client_of(expr.expression, scope, _depth + 1)
         if isinstance(expr, cst.Call):

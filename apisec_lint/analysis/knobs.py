@@ -75,6 +75,7 @@ class Knobs:
         self._callee: dict[int, str | None] = {}
         self._dict_cands: dict[tuple[int, int], list[Any]] = {}
         self._last_names: dict[int, frozenset[str] | bool | None] = {}
+        self._names_memo: dict[tuple[int, int], tuple[Any, Any, list[str]]] = {}
         self.wrappers: dict[str, str] = {}
         self.markers: dict[str, str] = {}
         for entry in ctx.knowledge.section("client_configs"):
@@ -477,9 +478,20 @@ class Knobs:
 
     # -- values --------------------------------------------------------------------------
     def names_of(self, expr: Any, scope: Any, depth: int = 0) -> list[str]:
-        """Qualified names ``expr`` may refer to (``ssl.CERT_NONE``), through names."""
+        """Qualified names ``expr`` may refer to (``ssl.CERT_NONE``), through names.
+        Memoised with a cycle cut: a name reassigned in many places stays linear."""
         if expr is None or depth > 6:
             return []
+        key = (id(expr), id(scope))
+        memo = self._names_memo.get(key)
+        if memo is not None and memo[0] is expr and memo[1] is scope:
+            return memo[2]
+        self._names_memo[key] = (expr, scope, [])
+        found = list(dict.fromkeys(self._names_of(expr, scope, depth)))[:64]
+        self._names_memo[key] = (expr, scope, found)
+        return found
+
+    def _names_of(self, expr: Any, scope: Any, depth: int) -> list[str]:
         if isinstance(expr, cst.IfExp):
             return self.names_of(expr.body, scope, depth + 1) + \
                 self.names_of(expr.orelse, scope, depth + 1)

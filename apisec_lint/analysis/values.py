@@ -19,6 +19,7 @@ from typing import Any
 from apisec_lint._lazy import cst
 
 _MAX_DEPTH = 24
+_MAX_CANDIDATES = 64
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class Values:
         # id(scope) -> name -> [(key expr, value expr)] for name[key] = value / .update
         self._items: dict[int, dict[str, list[tuple[Any, Any]]]] = {}
         self._scope_of: dict[int, Any] = {}
+        self._memo: dict[tuple[int, int], tuple[Any, Any, list[Any]]] = {}
         self._index(module)
 
     # -- indexing ------------------------------------------------------------------
@@ -194,9 +196,24 @@ class Values:
         return UNKNOWN
 
     def candidates(self, expr: Any, scope: Any = None, depth: int = 0) -> list[Any]:
-        """Every value ``expr`` may have (UNKNOWN entries dropped)."""
+        """Every value ``expr`` may have (UNKNOWN entries dropped).
+
+        Memoised per (expression, scope) and cut on cycles (``x = x + 1``), so a
+        file that reassigns a name in many places costs linear time, not exponential."""
         if depth > _MAX_DEPTH or expr is None:
             return []
+        key = (id(expr), id(scope))
+        memo = self._memo.get(key)
+        # the entry keeps ``expr`` alive and is checked by identity, so a recycled id
+        # of a temporary node never returns another node's values
+        if memo is not None and memo[0] is expr and memo[1] is scope:
+            return memo[2]
+        self._memo[key] = (expr, scope, [])  # in progress: a cycle resolves to nothing
+        found = self._candidates(expr, scope, depth)[:_MAX_CANDIDATES]
+        self._memo[key] = (expr, scope, found)
+        return found
+
+    def _candidates(self, expr: Any, scope: Any, depth: int) -> list[Any]:
         lit = literal(expr)
         if lit is not UNKNOWN:
             return [Const(lit, expr)]

@@ -670,8 +670,9 @@ class RetryWithoutBackoff(Rule):
             func = call.func
             name = func.attr.value if isinstance(func, cst.Attribute) else (
                 func.value if isinstance(func, cst.Name) else "")
-            if name in _RECEIVE_NAMES:
-                return True
+            if name in _RECEIVE_NAMES or (name.startswith(("watch_", "watch")) and \
+                    isinstance(func, cst.Attribute)):
+                return True  # ccxt.pro watch_*(): each call awaits the next update
             if isinstance(func, cst.Attribute) and name in ("pop", "popleft", "popitem") \
                     and len(call.args) <= 1:
                 return True
