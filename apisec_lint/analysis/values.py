@@ -110,6 +110,7 @@ class Values:
         # id(scope) -> name -> [(key expr, value expr)] for name[key] = value / .update
         self._items: dict[int, dict[str, list[tuple[Any, Any]]]] = {}
         self._scope_of: dict[int, Any] = {}
+        self._memo: dict[tuple[int, int], list[Any] | None] = {}
         self._index(module)
 
     # -- indexing ------------------------------------------------------------------
@@ -198,6 +199,20 @@ class Values:
         """Every value ``expr`` may have (UNKNOWN entries dropped)."""
         if depth > _MAX_DEPTH or expr is None:
             return []
+        # Memoised per (expression, scope): names assigned in many places and chains of
+        # ``x = x + ...`` would otherwise be re-resolved exponentially often; a name met
+        # again while it is being resolved (a cycle) has no further candidates.
+        key = (id(expr), id(scope))
+        memo = self._memo
+        if key in memo:
+            found = memo[key]
+            return [] if found is None else list(found)
+        memo[key] = None
+        result = self._candidates(expr, scope, depth)
+        memo[key] = result
+        return list(result)
+
+    def _candidates(self, expr: Any, scope: Any, depth: int) -> list[Any]:
         lit = literal(expr)
         if lit is not UNKNOWN:
             return [Const(lit, expr)]
