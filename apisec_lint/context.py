@@ -153,8 +153,9 @@ class FileContext:
         pending = [r for r in self.reports if r.span is None]
         if not pending:
             return self.reports
-        from apisec_lint._lazy import cst
         from libcst.metadata import MetadataWrapper, PositionProvider
+
+        from apisec_lint._lazy import cst
 
         wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
         positions = wrapper.resolve(PositionProvider)
@@ -182,7 +183,8 @@ class FileContext:
             spos = positions[stmt]
             if isinstance(stmt, cst.SimpleStatementLine):
                 rep.statement_lines = (spos.start.line, spos.end.line)
-                code = self.module.code_for_node(stmt)
+                # the statement itself: comments above or after it do not change the key
+                code = "; ".join(self.module.code_for_node(small) for small in stmt.body)
             else:
                 rep.statement_lines = (spos.start.line, rep.span.end_line)
                 code = self.module.code_for_node(rep.node)

@@ -57,6 +57,13 @@ def _f(kind: str, required: bool = False, fields: Mapping[str, Field] | None = N
 ROLES = ("key", "secret", "passphrase", "uid", "token", "private_key", "wallet", "password",
          "webhook")
 
+#: The permission vocabulary of the least-privilege report (SPEC §3), weakest first.
+#: ``trade`` in a pack means "trade:spot or trade:futures, decided by [[markets]]".
+PERMISSIONS = ("read", "read:account", "trade:spot", "trade:futures", "transfer", "withdraw")
+PERMISSION_CHOICES = (*PERMISSIONS, "trade")
+GRANT_CHOICES = ("trade", "transfer", "withdraw")
+FUNDS_ROLES = ("address", "amount", "destination")
+
 PARAM = {
     "name": _f("str"),
     "position": _f("int"),
@@ -104,6 +111,87 @@ SECTIONS: dict[str, tuple[bool, Mapping[str, Field]]] = {
         "message": _f("str"),
         "doc": _f("str"),
     }),
+    # ---- key permissions (APS5xx) -------------------------------------------------
+    # Which permission an SDK method needs. A method name is compared case-insensitively
+    # with underscores removed (``create_order`` == ``createOrder``); ``regex`` entries
+    # (ccxt implicit endpoints) are matched against that normalised name, and the first
+    # matching entry of a pack wins, after every exact ``methods`` match.
+    "permissions": (True, {
+        "sdk": _f("str", True),  # ClientInfo.sdk of the receiver
+        "permission": _f("str", True, choices=PERMISSION_CHOICES),
+        "methods": _f("list[str]"),
+        "regex": _f("list[str]"),
+        "exchanges": _f("list[str]"),  # only for clients of these exchange ids
+        # Arguments that decide how dangerous a funds call is (APS503).
+        "args": _f("list[table]", fields={"name": _f("str"), "position": _f("int"),
+                                          "role": _f("str", True, choices=FUNDS_ROLES)}),
+        # Lowercase substrings one of which every matching call's source contains
+        # (prefilter tokens; required for withdraw/transfer entries).
+        "triggers": _f("list[str]"),
+        "doc": _f("str"),
+    }),
+    # How to tell a futures/margin order from a spot one, for ``permission = "trade"``.
+    # A client-level entry (``futures_exchanges`` / ``config_key``) or a call-level one
+    # (``param``/``position`` with ``spot_values`` / ``futures_values`` / ``futures_regex``).
+    "markets": (True, {
+        "sdk": _f("str", True),
+        "futures_exchanges": _f("list[str]"),
+        "config_key": _f("str"),  # dotted key in the client's config dict
+        "futures_values": _f("list[str]"),
+        "spot_values": _f("list[str]"),
+        "futures_regex": _f("str"),
+        "param": _f("str"),
+        "position": _f("int"),
+        "doc": _f("str"),
+    }),
+    # A call that creates or modifies an API key, and which of its arguments grant what.
+    "key_grants": (True, {
+        "sdk": _f("str"),  # methods/regex on a client of this sdk
+        "methods": _f("list[str]"),  # case-insensitive exact names
+        "regex": _f("list[str]"),  # on the normalised method name (needs ``triggers``)
+        "calls": _f("list[str]"),  # qualified-name patterns of callees
+        "endpoints": _f("list[str]"),  # regexes on the URL of a raw REST call
+        "triggers": _f("list[str]"),  # prefilter tokens for regex/endpoints entries
+        "action": _f("str", True, choices=("create", "modify")),
+        # the key's parameters are keys of the dict passed at this position (raw REST
+        # payloads, ccxt implicit methods); else keyword/positional arguments
+        "payload": _f("int"),
+        "grants": _f("list[table]", fields={
+            "param": _f("str"),
+            "position": _f("int"),
+            "contains": _f("list[any]"),  # any token of the value is one of these
+            "equals": _f("list[any]"),  # the value is one of these
+            "always": _f("bool"),  # the call itself grants it
+            "missing": _f("bool"),  # an absent argument grants it (SDK default)
+            "permission": _f("str", True, choices=GRANT_CHOICES),
+        }),
+        "ip": _f("table", fields={
+            "param": _f("str", True),
+            "position": _f("int"),
+            "bad": _f("list[any]"),  # tokens that mean "no restriction"
+            "missing": _f("bool"),  # absent means unrestricted (on create)
+        }),
+        "doc": _f("str"),
+    }),
+    # Where a credential value comes from: environment lookups and config-file loaders.
+    "credential_sources": (True, {
+        "kind": _f("str", True, choices=("env", "file")),
+        "calls": _f("list[str]"),  # env: the name is an argument; file: loads a file
+        "subscripts": _f("list[str]"),  # env mappings: ``os.environ["X"]``
+        "param": _f("str"),
+        "position": _f("int"),
+        # env readers: the fallback value's argument (``os.getenv(name, default)``)
+        "default_param": _f("str"),
+        "default_position": _f("int"),
+        "doc": _f("str"),
+    }),
+    # Raw HTTP calls whose URL and payload APS5xx reads (REST key management).
+    "rest_calls": (True, {
+        "calls": _f("list[str]", True),
+        "url": _f("table", fields={"name": _f("str"), "position": _f("int")}),
+        "payload": _f("list[str]"),  # keyword arguments holding the request parameters
+        "doc": _f("str"),
+    }),
     # ---- credentials (APS1xx)
     # A known credential format (a regex the whole value must match), e.g. Binance's 64
     # alphanumerics: it makes a short or low-entropy key recognisable.
@@ -128,16 +216,13 @@ SECTIONS: dict[str, tuple[bool, Mapping[str, Field]]] = {
         "params": _f("list[table]", True, fields=PARAM),
         "doc": _f("str"),
     }),
-    # Where a secret comes from at run time: environment readers (``os.getenv``),
-    # mappings (``os.environ[...]``), keyrings, prompts, secret managers.
+    # Where a secret comes from besides the environment (``credential_sources``):
+    # keyrings, password prompts, secret managers. Their values are credentials
+    # whatever they are called.
     "secret_sources": (True, {
-        "kind": _f("str", True, choices=("env", "keyring", "prompt", "vault")),
+        "kind": _f("str", True, choices=("keyring", "prompt", "vault")),
         "calls": _f("list[str]"),
-        "mappings": _f("list[str]"),  # subscripted objects: os.environ["NAME"]
-        "name_param": _f("str"),  # the variable name's argument
-        "name_position": _f("int"),
-        "default_param": _f("str"),  # the fallback value's argument (env readers)
-        "default_position": _f("int"),
+        "subscripts": _f("list[str]"),  # subscripted objects: st.secrets["NAME"]
         "doc": _f("str"),
     }),
     # A call whose argument is the default of a named setting: pydantic ``Field``,

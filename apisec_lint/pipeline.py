@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ class Session:
         for rule in self.registry.rules:
             self._tokens[rule.code] = rule.trigger_tokens(self.knowledge)
         self.name_to_code = {r.name: r.code for r in self.registry.rules}
+        self._applicable = frozenset(r.code for r in self.registry.rules
+                                     if r.applies(self.config))
         self.severity_overrides = {code: sev for code, sev in self.config.severity}
 
     def rules_for(self, display_path: str, kind: FileKind) -> list[type[Rule]]:
@@ -45,7 +48,8 @@ class Session:
         for pattern, selectors in self.config.per_file_ignores:
             if _path_matches(display_path, pattern):
                 enabled -= self.registry.select(selectors, ())
-        return [r for r in self.registry.rules if r.code in enabled and kind in r.kinds]
+        return [r for r in self.registry.rules
+                if r.code in enabled and kind in r.kinds and r.code in self._applicable]
 
     def triggered(self, rules: Iterable[type[Rule]], data: bytes) -> list[type[Rule]]:
         """The rules whose trigger tokens occur in ``data`` (all, without prefilter)."""
@@ -152,12 +156,18 @@ def _run_python(session: Session, ctx: FileContext, checks: list[type[Rule]],
     from apisec_lint.walk import WalkState, walk
 
     try:
+        guard = _risky_parse(ctx.text)
+        if guard:
+            if diag.SyntaxErrorDiagnostic.code not in enabled:
+                return []
+            return [_diag(diag.SyntaxErrorDiagnostic, ctx.path, 1, 1,
+                          f"file not analysed: {guard}")]
         module = cst.parse_module(ctx.text)
     except cst.ParserSyntaxError as exc:
         if diag.SyntaxErrorDiagnostic.code not in enabled:
             return []
         msg = f"syntax error, file not analysed: {exc.message}"
-        if "print " in ctx.text or "except " in ctx.text and ", e:" in ctx.text:
+        if "print " in ctx.text or ("except " in ctx.text and ", e:" in ctx.text):
             msg += " (Python 2 code is not supported)"
         return [_diag(diag.SyntaxErrorDiagnostic, ctx.path, exc.raw_line, exc.raw_column + 1, msg)]
     except RecursionError:
@@ -206,6 +216,46 @@ def _run_python(session: Session, ctx: FileContext, checks: list[type[Rule]],
     if diag.InternalErrorDiagnostic.code not in enabled:
         out = []
     return out
+
+
+_BRACKETS = re.compile(r"\(\)|\[\]|\{\}")
+_KEEP = bytes(range(256)).translate(None, b"()[]{}")
+
+
+def _risky_parse(text: str) -> str:
+    """Why ``text`` must not reach libcst's native parser, or "".
+
+    libcst's parser overflows its stack (a segfault, not an exception) on input nested
+    a few thousand levels deep, which CPython itself rejects. Files that look deep (long
+    lines or deeply nested brackets) are first checked with :func:`ast.parse`, which
+    fails cleanly; ordinary files skip the check.
+    """
+    longest = max((len(line) for line in text.splitlines()), default=0)
+    deep = False
+    if longest <= 4000:
+        brackets = text.encode("utf-8", "replace").translate(None, _KEEP).decode()
+        for _ in range(60):
+            reduced = _BRACKETS.sub("", brackets)
+            if reduced == brackets:
+                break
+            brackets = reduced
+        else:
+            deep = True
+    if longest <= 4000 and not deep:
+        return ""
+    import ast
+
+    try:
+        ast.parse(text)
+    except RecursionError:
+        return "nested too deeply to parse"
+    except MemoryError:
+        return "too large or nested to parse"
+    except SyntaxError as exc:
+        return f"syntax error at line {exc.lineno}: {exc.msg}"
+    except (ValueError, OverflowError) as exc:
+        return f"cannot parse: {exc}"
+    return ""
 
 
 def _run_each(ctx: FileContext, checks: list[type[Rule]], call: Any,

@@ -128,6 +128,7 @@ class Config:
     packs: tuple[str, ...] = ()
     rule_options: tuple[tuple[str, Any], ...] = ()
     respect_gitignore: bool = True
+    force_exclude: bool = False
     no_suppressions: bool = False
     # Where config-relative paths (packs, excludes) are anchored.
     root: str = "."
@@ -135,7 +136,15 @@ class Config:
     extras: tuple[tuple[str, Any], ...] = field(default=())
 
     def option(self, name: str, default: Any = None) -> Any:
+        """A rule option by its kebab-case name (snake_case accepted)."""
+        name = name.replace("_", "-")
         for key, value in self.rule_options:
+            if key == name:
+                return value
+        return default
+
+    def extra(self, name: str, default: Any = None) -> Any:
+        for key, value in self.extras:
             if key == name:
                 return value
         return default

@@ -69,10 +69,14 @@ class Credentials:
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
         knowledge = ctx.knowledge
-        self.sources = knowledge.section("secret_sources")
+        # Environment readers are shared with the permission report
+        # (``[[credential_sources]]``); keyrings, prompts and vaults are
+        # ``[[secret_sources]]``.
+        self.sources = [e for e in knowledge.section("credential_sources") if e["kind"] == "env"]
+        self.sources += knowledge.section("secret_sources")
         self.shapes = compile_shapes(knowledge.section("key_shapes"))
         self.placeholders = tuple(e["pattern"] for e in knowledge.section("placeholders"))
-        self._memo: dict[tuple[int, int], Origin | None] = {}
+        self._memo: dict[tuple[int, int], tuple[Any, Any, Origin | None]] = {}
         self.client_attrs: dict[str, str] = {}
         for entry in knowledge.section("clients"):
             for attr in entry.get("attributes", ()):
@@ -80,8 +84,8 @@ class Credentials:
 
     # -- sources ---------------------------------------------------------------------
     def source_call(self, call: Any) -> tuple[dict[str, Any], str | None] | None:
-        """For a call of a ``[[secret_sources]]`` entry: the entry and the variable
-        name it reads (a literal), else None."""
+        """For a call of an env reader or secret source: the pack entry and the
+        variable name it reads (a literal), else None."""
         if not isinstance(call, cst.Call):
             return None
         callee = self.ctx.callee(call)
@@ -89,8 +93,8 @@ class Credentials:
             return None
         for entry in self.sources:
             if entry.get("calls") and matches_any(callee, entry["calls"]):
-                return entry, self._literal_arg(call, entry.get("name_param"),
-                                                 entry.get("name_position"))
+                return entry, self._literal_arg(call, entry.get("param"),
+                                                 entry.get("position"))
         return None
 
     def _literal_arg(self, call: Any, name: str | None, position: int | None) -> str | None:
@@ -107,12 +111,12 @@ class Credentials:
         return None
 
     def source_mapping(self, node: Any) -> dict[str, Any] | None:
-        """The ``[[secret_sources]]`` entry whose ``mappings`` ``node`` is (os.environ)."""
+        """The source entry whose ``subscripts`` ``node`` is (``os.environ``)."""
         name = self.ctx.imports.qualified_name(node)
         if not name:
             return None
         for entry in self.sources:
-            if entry.get("mappings") and matches_any(name, entry["mappings"]):
+            if entry.get("subscripts") and matches_any(name, entry["subscripts"]):
                 return entry
         return None
 
@@ -127,11 +131,12 @@ class Credentials:
         # Memoised like Values.candidates: an expression met again while it is being
         # followed (``x = x + y``) is not a credential source on that path.
         key = (id(expr), id(scope))
-        if key in self._memo:
-            return self._memo[key]
-        self._memo[key] = None
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] is expr and hit[1] is scope:
+            return hit[2]
+        self._memo[key] = (expr, scope, None)
         found = self._origin(expr, scope, depth)
-        self._memo[key] = found
+        self._memo[key] = (expr, scope, found)
         return found
 
     def _origin(self, expr: Any, scope: Any, depth: int) -> Origin | None:

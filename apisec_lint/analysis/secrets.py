@@ -490,8 +490,10 @@ def _plugin(module: str, cls: str) -> Any:
     return getattr(mod, cls)()
 
 
-def detect(value: str, *, named: bool = False, text_lower: str | None = None) -> str | None:
-    """The detect-secrets plugin type a value matches (``"Telegram Bot Token"``), or None.
+def detect(value: str, *, named: bool = False, text_lower: str | None = None,
+           placeholders: Sequence[str] = ()) -> tuple[str, str] | None:
+    """The detect-secrets plugin type a value matches (``"Telegram Bot Token"``) and the
+    matched secret, or None.
 
     Without ``named`` only detectors with tokens run, and only when one of their tokens
     occurs in ``text_lower`` (the file) and in the value -- so rules stay sound with
@@ -513,14 +515,15 @@ def detect(value: str, *, named: bool = False, text_lower: str | None = None) ->
             continue
         for match in matches:
             if det.cls == "BasicAuthDetector":
-                if is_placeholder(match) or _vocab_coverage(match) >= 0.6:
+                if is_placeholder(match, extra=placeholders) or _vocab_coverage(match) >= 0.6:
                     continue
             elif det.cls == "PrivateKeyDetector":
                 if not _pem_has_body(value):
                     continue
-            elif is_placeholder(match):
+                match = value
+            elif is_placeholder(match, extra=placeholders):
                 continue
-            return str(plugin.secret_type)
+            return str(plugin.secret_type), str(match)
     return None
 
 
@@ -547,6 +550,8 @@ class Verdict:
 
     what: str
     strong: bool = False
+    #: the secret itself when it is only part of the value (a token inside a URL)
+    match: str | None = None
 
 
 def assess(value: Any, *, strength: str, role: str = "", name: str | None = None,
@@ -570,9 +575,9 @@ def assess(value: Any, *, strength: str, role: str = "", name: str | None = None
     if len(v) < 4 or len(v) > 10000:
         return None
     named = strength in ("slot", "strong", "weak")
-    found = detect(v, named=named, text_lower=text_lower)
+    found = detect(v, named=named, text_lower=text_lower, placeholders=placeholders)
     if found:
-        return Verdict(found, True)
+        return Verdict(found[0], True, None if found[1] == v else found[1])
     if strength == "none":
         return None
     if (role == "mnemonic" or strength in ("slot", "strong")) and is_mnemonic(v):

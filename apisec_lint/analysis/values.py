@@ -110,14 +110,13 @@ class Values:
         # id(scope) -> name -> [(key expr, value expr)] for name[key] = value / .update
         self._items: dict[int, dict[str, list[tuple[Any, Any]]]] = {}
         self._scope_of: dict[int, Any] = {}
-        self._memo: dict[tuple[int, int], list[Any] | None] = {}
+        self._memo: dict[tuple[int, int], tuple[Any, Any, list[Any] | None]] = {}
         self._index(module)
 
     # -- indexing ------------------------------------------------------------------
     def _index(self, module: Any) -> None:
         stack: list[tuple[Any, Any]] = [(module, module)]
-        base = cst.CSTNode
-        from apisec_lint.walk import child_fields
+        from apisec_lint.walk import child_fields, is_node
 
         while stack:
             node, scope = stack.pop()
@@ -139,10 +138,10 @@ class Values:
                         call.func.value.value, []).append((None, call.args[0].value))
             for name in child_fields(type(node)):
                 value = getattr(node, name)
-                if isinstance(value, base):
+                if is_node(value):
                     stack.append((value, inner))
                 elif type(value) in (tuple, list):
-                    stack.extend((v, inner) for v in value if isinstance(v, base))
+                    stack.extend((v, inner) for v in value if is_node(v))
 
     def _bind(self, target: Any, value: Any, scope: Any) -> None:
         if isinstance(target, cst.Name):
@@ -204,12 +203,13 @@ class Values:
         # again while it is being resolved (a cycle) has no further candidates.
         key = (id(expr), id(scope))
         memo = self._memo
-        if key in memo:
-            found = memo[key]
-            return [] if found is None else list(found)
-        memo[key] = None
+        hit = memo.get(key)
+        # the entry keeps ``expr`` alive, so its id cannot be reused by another node
+        if hit is not None and hit[0] is expr and hit[1] is scope:
+            return [] if hit[2] is None else list(hit[2])
+        memo[key] = (expr, scope, None)
         result = self._candidates(expr, scope, depth)
-        memo[key] = result
+        memo[key] = (expr, scope, result)
         return list(result)
 
     def _candidates(self, expr: Any, scope: Any, depth: int) -> list[Any]:

