@@ -329,6 +329,7 @@ _UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
                       re.IGNORECASE)
 _EVM_ADDRESS_RE = re.compile(r"0x[0-9a-fA-F]{40}")
 _EVM_PRIVATE_RE = re.compile(r"(0x)?[0-9a-fA-F]{64}")
+_BASE58_ADDRESS_RE = re.compile(r"[1-9A-HJ-NP-Za-km-z]{32,44}")
 _PATH_EXT_RE = re.compile(r"\.(pem|key|json|txt|env|cfg|ini|ya?ml|toml|p12|pfx|crt|cer|der|"
                           r"pub|gpg|asc|csv|log|py|sh|db|sqlite|jks|keystore)$", re.IGNORECASE)
 _AUTH_SCHEME_RE = re.compile(r"^(bearer|token|basic|bot|apikey|key)\s+", re.IGNORECASE)
@@ -590,7 +591,7 @@ def assess(value: Any, *, strength: str, role: str = "", name: str | None = None
             return Verdict(f"looks like a {shape.label}", True)
     if role == "webhook":
         return Verdict("webhook URL with its token", True) if _webhook_token(v) else None
-    if "://" in v or v.startswith(("/", "./", "~/", "../")) or _PATH_EXT_RE.search(v):
+    if "://" in v or _PATH_EXT_RE.search(v):
         return None
     if _EVM_ADDRESS_RE.fullmatch(v):
         return None
@@ -598,9 +599,13 @@ def assess(value: Any, *, strength: str, role: str = "", name: str | None = None
         return Verdict("64-hex private key", True)
     if re.search(r"\s", v):
         return None
+    if strength == "weak" and role == "token" and _BASE58_ADDRESS_RE.fullmatch(v):
+        return None  # "token" in trading code is often a coin: a Solana mint address
     if is_random(v):
         hexy = all(c in _HEX_SET for c in v)
         return Verdict(f"high-entropy {'hex ' if hexy else ''}string", len(v) >= 20)
+    if v.startswith(("/", "./", "~/", "../")):
+        return None  # a file path
     if strength == "weak" or role == "mnemonic":
         return None
     # A known credential slot or a strongly secret name: credential-like is enough.

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import re
+import string
 import tokenize
 from collections.abc import Iterable
 from typing import Any
@@ -40,7 +41,7 @@ from apisec_lint.analysis.secrets import (
     role_label,
 )
 from apisec_lint.analysis.values import Const, DictVal, _attr_key
-from apisec_lint.packs import Knowledge, matches_any
+from apisec_lint.packs import Knowledge, compile_pattern, matches_any
 from apisec_lint.rule import Example, Rule
 from apisec_lint.types import CONFIG_KINDS, FileKind, Severity, Span
 
@@ -62,13 +63,40 @@ class _Kit:
             extra = (extra,)
         self.placeholders = tuple(e["pattern"] for e in knowledge.section("placeholders")) + \
             tuple(str(p) for p in extra)
+        self.text = ctx.text
         self.text_lower = ctx.text.lower()
         self.claimed: set[int] = set()
+        self._names: frozenset[str] | None = None
+
+    @property
+    def secret_names(self) -> frozenset[str]:
+        """Every word of the file (identifier, or dict key / env-var name in a string)
+        that :func:`classify_name` takes for a secret holder. Named checks can only fire
+        on one of them, so a file without any skips them."""
+        if self._names is None:
+            text = self.text
+            words = set()
+            end = -1
+            for m in _SECRET_WORD_RE.finditer(text):
+                if m.start() < end:
+                    continue  # inside the word found last
+                start, end = m.start(), m.end()
+                while start > 0 and text[start - 1] in _WORD_CHARS:
+                    start -= 1
+                while end < len(text) and text[end] in _WORD_CHARS:
+                    end += 1
+                words.add(text[start:end])
+            self._names = frozenset(w for w in words if classify_name(w) is not None)
+        return self._names
 
     def assess(self, value: Any, strength: str, role: str = "",
                name: str | None = None) -> Verdict | None:
         return assess(value, strength=strength, role=role, name=name, shapes=self.shapes,
                       placeholders=self.placeholders, text_lower=self.text_lower)
+
+
+_SECRET_WORD_RE = re.compile("|".join(re.escape(w) for w in SECRET_WORDS), re.IGNORECASE)
+_WORD_CHARS = frozenset(string.ascii_letters + string.digits + "_-")
 
 
 def _kit(ctx: Any) -> _Kit:
@@ -77,13 +105,18 @@ def _kit(ctx: Any) -> _Kit:
 
 
 def _literal_fragment(pattern: str) -> str | None:
-    """The longest literal piece of a qualified-name pattern (``binance_sdk_*.**.Config*``
-    -> ``binance_sdk_``): any name the pattern matches has it, so source code calling it
-    contains it (``builtins.`` is implicit and skipped)."""
+    """A literal piece of a qualified-name pattern that any name it matches contains,
+    so source code calling it contains it too: the root module when it is literal
+    (``telegram.ext.**.token`` -> ``telegram``: the most specific word), else the
+    longest literal piece (``*.route`` -> ``route``). ``builtins.`` is implicit in
+    source code and skipped."""
+    segments = [seg for seg in pattern.split(".") if seg != "builtins"]
+    if segments and pattern.split(".")[0] != "builtins":
+        root = max(re.split(r"\*+|\[[^\]]*\]", segments[0]), key=len)
+        if len(root) >= 3:
+            return root.lower()
     best = ""
-    for segment in pattern.split("."):
-        if segment == "builtins":
-            continue
+    for segment in segments:
         for piece in re.split(r"\*+|\[[^\]]*\]", segment):
             if len(piece) > len(best):
                 best = piece
@@ -104,6 +137,43 @@ def _secret_tokens() -> set[str]:
     # Detectors without a fixed substring (Telegram / Discord tokens) run name-less only
     # in files holding one of their file tokens, which DETECTOR_TOKENS includes.
     return set(SECRET_WORDS) | set(DETECTOR_TOKENS)
+
+
+class _NameGate:
+    """A cheap test before resolving a callee: the called name (``x.get`` -> ``get``,
+    ``getenv`` -> ``getenv``) must be able to end one of the qualified-name patterns.
+    Resolving callees touches the import map and the value index; most calls of a file
+    are ruled out by their name alone."""
+
+    def __init__(self, patterns: Iterable[str], extra_names: Iterable[str] = (),
+                 text_lower: str = "") -> None:
+        parts = []
+        for pattern in patterns:
+            last = pattern.rsplit(".", 1)[-1]
+            if not last.strip("*"):
+                # ``environs.Env.*``: any name may end it; only worth admitting in files
+                # that mention the rest of the pattern
+                frag = _literal_fragment(pattern)
+                if frag is None or frag in text_lower:
+                    parts.append("[^.]*")
+                continue
+            regex = compile_pattern(last).pattern
+            parts.append(regex[:-2] if regex.endswith("\\Z") else regex)
+        parts.extend(re.escape(n) for n in extra_names)
+        self.regex = re.compile("(?:" + "|".join(parts) + r")\Z") if parts else None
+
+    def admits(self, call: Any) -> bool:
+        if self.regex is None:
+            return False
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            name = func.attr.value
+        elif isinstance(func, cst.Name):
+            name = func.value
+        else:
+            # getattr(ccxt, "x")(...) and the like: let the callee decide
+            return isinstance(func, cst.Call)
+        return self.regex.match(name) is not None
 
 
 def _string_value(node: Any) -> Any:
@@ -279,12 +349,16 @@ class HardcodedCredential(Rule):
     def begin(self) -> None:
         self.kit = _kit(self.ctx)
         self.secret_params = self.ctx.knowledge.section("secret_params")
+        self.gate = _NameGate((p for e in self.secret_params for p in e["calls"]),
+                              text_lower=self.kit.text_lower)
 
     def visit_Call(self, node: Any) -> None:
+        if not node.args:
+            return
         info = self.ctx.clients.constructed_by(node)
         if info is not None:
             self._check_client(node, info.constructor, info.entry)
-        if self.secret_params and node.args:
+        if self.secret_params and self.gate.admits(node):
             callee = self.ctx.callee(node)
             if callee:
                 for entry in self.secret_params:
@@ -601,8 +675,19 @@ class SecretEnvFallback(Rule):
 
     def begin(self) -> None:
         self.kit = _kit(self.ctx)
+        # every check needs a secret-ish name or a value a detector knows
+        self.active = bool(self.kit.secret_names) or any(
+            t in self.kit.text_lower for t in DETECTOR_TOKENS)
         self.creds = credentials(self.ctx)
         self.defaults = self.ctx.knowledge.section("secret_defaults")
+        knowledge = self.ctx.knowledge
+        self.source_gate = _NameGate(
+            (p for e in (*[c for c in knowledge.section("credential_sources")
+                            if c["kind"] == "env"],
+                         *knowledge.section("secret_sources"))
+             for p in e.get("calls", ())), text_lower=self.kit.text_lower)
+        self.default_gate = _NameGate((p for e in self.defaults for p in e["calls"]),
+                                      text_lower=self.kit.text_lower)
 
     def _binding_name(self, call: Any) -> str | None:
         """The variable / attribute an expression is assigned to in this statement."""
@@ -643,9 +728,12 @@ class SecretEnvFallback(Rule):
                                    f"{mask(secret)} ({verdict.what})", secret=secret)
 
     def visit_Call(self, node: Any) -> None:
-        if not node.args:
+        if not self.active or not node.args:
             return
-        found = self.creds.source_call(node)
+        # a fallback needs a second argument (or a default= keyword)
+        found = self.creds.source_call(node) if (
+            (len(node.args) >= 2 or node.args[0].keyword is not None)
+            and self.source_gate.admits(node)) else None
         if found is not None:
             entry, env_name = found
             if entry.get("default_param") or entry.get("default_position") is not None:
@@ -662,7 +750,7 @@ class SecretEnvFallback(Rule):
                 if info is not None:
                     self._check_default(node.args[1].value, info, f"{key!r}")
             return
-        if self.defaults:
+        if self.defaults and self.default_gate.admits(node):
             callee = self.ctx.callee(node)
             if not callee:
                 return
@@ -700,8 +788,11 @@ class SecretEnvFallback(Rule):
 
     def visit_Parameters(self, node: Any) -> None:
         # typer/click-style defaults in a signature: def main(api_key=typer.Option("..."))
+        if not self.active:
+            return
         for param in (*node.params, *node.kwonly_params):
-            if isinstance(param.default, cst.Call) and self.defaults:
+            if isinstance(param.default, cst.Call) and self.defaults and \
+                    self.default_gate.admits(param.default):
                 callee = self.ctx.callee(param.default) or ""
                 for entry in self.defaults:
                     if callee and matches_any(callee, entry["calls"]) and \
@@ -714,11 +805,13 @@ class SecretEnvFallback(Rule):
                         break
 
     def visit_BooleanOperation(self, node: Any) -> None:
-        if not isinstance(node.operator, cst.Or):
+        if not self.active or not isinstance(node.operator, cst.Or):
             return
         left = node.left
         env_name = None
         if isinstance(left, cst.Call):
+            if not self.source_gate.admits(left):
+                return
             found = self.creds.source_call(left)
             if found is None or found[0]["kind"] != "env":
                 return
@@ -821,11 +914,27 @@ class CredentialLogged(Rule):
         return frozenset(t.encode() for t in _secret_tokens())
 
     def begin(self) -> None:
+        kit = _kit(self.ctx)
+        # A credential needs a secret-ish name somewhere (env var, key, variable,
+        # client attribute), a format a detector knows, or a keyring/prompt/vault
+        # source; a file with none of them cannot leak one (and costs no analysis).
+        sources = [f for e in self.ctx.knowledge.section("secret_sources")
+                   for p in (*e.get("calls", ()), *e.get("subscripts", ()))
+                   for f in [_literal_fragment(p)] if f]
+        self.active = bool(kit.secret_names) or any(
+            t in kit.text_lower for t in (*VALUE_TOKENS, *sources))
         self.creds = credentials(self.ctx)
         sinks = self.ctx.knowledge.section("leak_sinks")
         self.sinks = [s for s in sinks if s["kind"] != "route"]
         self.routes = [s for s in sinks if s["kind"] == "route"]
         self.route_stack: list[bool] = []
+        low = self.ctx.text.lower()
+        self.gate = _NameGate((p for e in self.sinks for p in e.get("calls", ())
+                               if not (e.get("methods") and p.endswith(".*"))),
+                              (m for e in self.sinks for m in e.get("methods", ())), low)
+        self.route_gate = _NameGate((p for e in self.routes for p in e.get("calls", ())
+                                     if not (e.get("methods") and p.endswith(".*"))),
+                                    (m for e in self.routes for m in e.get("methods", ())), low)
 
     def _sink(self, call: Any) -> tuple[str, str] | None:
         callee: str | None = None
@@ -846,7 +955,7 @@ class CredentialLogged(Rule):
         return None
 
     def visit_Call(self, node: Any) -> None:
-        if not node.args:
+        if not self.active or not node.args or not self.gate.admits(node):
             return
         sink = self._sink(node)
         if sink is None:
@@ -867,7 +976,7 @@ class CredentialLogged(Rule):
 
     def visit_Raise(self, node: Any) -> None:
         exc = node.exc
-        if not isinstance(exc, cst.Call):
+        if not self.active or not isinstance(exc, cst.Call):
             return
         for arg in exc.args:
             origin = self.creds.origin(arg.value, self.ctx.scope)
@@ -879,10 +988,10 @@ class CredentialLogged(Rule):
 
     def visit_FunctionDef(self, node: Any) -> None:
         is_route = False
-        if self.routes:
+        if self.active and self.routes:
             for dec in node.decorators:
                 d = dec.decorator
-                if isinstance(d, cst.Call):
+                if isinstance(d, cst.Call) and self.route_gate.admits(d):
                     callee = self.ctx.callee(d) or ""
                     if callee and any(matches_any(callee, e.get("calls", ())) and
                                       callee.rsplit(".", 1)[-1] in e.get("methods", ())
@@ -895,7 +1004,8 @@ class CredentialLogged(Rule):
         self.route_stack.pop()
 
     def visit_Return(self, node: Any) -> None:
-        if not self.route_stack or not self.route_stack[-1] or node.value is None:
+        if not self.active or not self.route_stack or not self.route_stack[-1] or \
+                node.value is None:
             return
         origin = self.creds.origin(node.value, self.ctx.scope)
         if origin is not None:
@@ -1108,22 +1218,30 @@ class CommentedOutSecret(Rule):
 
     @classmethod
     def trigger_tokens(cls, knowledge: Knowledge) -> frozenset[bytes] | None:
-        return frozenset(t.encode() for t in _secret_tokens() | cls._constructor_names(knowledge))
+        return frozenset(t.encode() for t in _secret_tokens() | cls._client_roots(knowledge))
+
+    @staticmethod
+    def _client_roots(knowledge: Knowledge) -> set[str]:
+        """The root modules of the clients the packs know (``binance``, ``telebot``)."""
+        patterns = [p for e in knowledge.section("clients") for p in e["match"]]
+        patterns += [p for e in knowledge.section("secret_params") for p in e["calls"]]
+        return {f for p in patterns for f in [_literal_fragment(p)] if f}
 
     @staticmethod
     def _constructor_names(knowledge: Knowledge) -> set[str]:
+        """Lowercase last names of client constructors (``client``, ``umfutures``)."""
         names = set()
         for entry in knowledge.section("clients"):
             for pattern in entry["match"]:
-                frag = _literal_fragment(pattern.rsplit(".", 1)[-1]) or \
-                    _literal_fragment(pattern.split(".", 1)[0])
-                if frag:
-                    names.add(frag)
+                last = pattern.rsplit(".", 1)[-1]
+                piece = max(re.split(r"\*+|\[[^\]]*\]", last), key=len)
+                if piece:
+                    names.add(piece.lower())
         for entry in knowledge.section("secret_params"):
             for pattern in entry["calls"]:
-                frag = _literal_fragment(pattern.rsplit(".", 1)[-1])
-                if frag:
-                    names.add(frag)
+                last = pattern.rsplit(".", 1)[-1].strip("*")
+                if last:
+                    names.add(last.lower())
         return names
 
     def begin(self) -> None:
@@ -1134,12 +1252,17 @@ class CommentedOutSecret(Rule):
 
     def _scan(self) -> None:
         kit = _kit(self.ctx)
-        ctors = self._constructor_names(self.ctx.knowledge)
-        for line, col, text in self._comments():
-            self._check_comment(kit, ctors, line, col, text)
+        # commented-out client calls count in files that use a client library
+        roots = self._client_roots(self.ctx.knowledge)
+        ctors = self._constructor_names(self.ctx.knowledge) if any(
+            r in kit.text_lower for r in roots) else set()
+        for line, col, text in self._comments(kit, ctors):
+            for found in self._findings(kit, ctors, line, col, text):
+                self._report(*found)
 
-    def _comments(self) -> list[tuple[int, int, str]]:
-        """(line, 1-based column of the text after the marker, text) of each comment."""
+    def _comments(self, kit: _Kit, ctors: set[str]) -> list[tuple[int, int, str]]:
+        """(line, 1-based column of the text after the marker, text) of the comments
+        worth reading."""
         text = self.ctx.text
         if self.ctx.kind is not FileKind.PYTHON:
             marks = ("#", ";") if self.ctx.kind is FileKind.INI else ("#",)
@@ -1150,57 +1273,59 @@ class CommentedOutSecret(Rule):
                     col = len(line) - len(stripped) + 2
                     out.append((i, col, stripped[1:]))
             return out
-        # Python: a cheap look for candidate lines before tokenizing the file
-        if not any("#" in line and _interesting(line[line.index("#"):])
-                   for line in text.splitlines()):
+        # Python: judge the text after each line's first "#" first (a superset of the
+        # comments), and tokenize the file only when some line would give a finding.
+        wanted = set()
+        for i, line in enumerate(text.splitlines(), start=1):
+            j = line.find("#")
+            if j >= 0 and self._findings(kit, ctors, i, j + 2, line[j + 1:]):
+                wanted.add(i)
+        if not wanted:
             return []
         out = []
         try:
             for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-                if tok.type == tokenize.COMMENT:
+                if tok.type == tokenize.COMMENT and tok.start[0] in wanted:
                     out.append((tok.start[0], tok.start[1] + 2, tok.string[1:]))
         except (tokenize.TokenError, IndentationError, SyntaxError):
             return out
         return out
 
-    def _check_comment(self, kit: _Kit, ctors: set[str], line: int, col: int, text: str) -> None:
-        if not _interesting(text):
-            return
-        for m in _ASSIGN_IN_COMMENT_RE.finditer(text):
-            name = m.group("name").rsplit(".", 1)[-1]
-            info = classify_name(name)
-            if info is None:
-                continue
-            value = m.group("val")
-            verdict = kit.assess(value, info.strength, info.role, name)
-            if verdict is not None:
-                self._report(line, col + m.start("val"), value, verdict, role_label(info.role))
-                return
+    def _findings(self, kit: _Kit, ctors: set[str], line: int, col: int,
+                  text: str) -> list[tuple[int, int, str, Verdict, str]]:
+        """What the comment ``text`` (starting at ``col``) would report."""
         low = text.lower()
-        if "(" in text and any(c in low for c in ctors):
+        named = any(w in low for w in SECRET_WORDS)
+        coded = bool(ctors) and "(" in text and any(c in low for c in ctors)
+        if not (named or coded or any(t in low for t in DETECTOR_TOKENS)):
+            return []
+        if named:
+            for m in _ASSIGN_IN_COMMENT_RE.finditer(text):
+                name = m.group("name").rsplit(".", 1)[-1]
+                info = classify_name(name)
+                if info is None:
+                    continue
+                value = m.group("val")
+                verdict = kit.assess(value, info.strength, info.role, name)
+                if verdict is not None:
+                    return [(line, col + m.start("val"), value, verdict, role_label(info.role))]
+        if coded:
             for m in _QUOTED_RE.finditer(text):
                 value = m.group("val")
                 verdict = kit.assess(value, "weak", "")
                 if verdict is not None:
-                    self._report(line, col + m.start("val"), value, verdict, "credential")
-                    return
+                    return [(line, col + m.start("val"), value, verdict, "credential")]
         verdict = kit.assess(text.strip(), "none")
         if verdict is not None:
             secret = _secret_of(text.strip(), verdict)
-            offset = max(text.find(secret), 0)
-            self._report(line, col + offset, secret, verdict, "credential")
+            return [(line, col + max(text.find(secret), 0), secret, verdict, "credential")]
+        return []
 
     def _report(self, line: int, col: int, value: str, verdict: Verdict, label: str) -> None:
         secret = _secret_of(value, verdict)
         self.ctx.report_span(self, Span(line, col, line, col + len(secret)),
                              f"{label} left in a comment: {mask(secret)} ({verdict.what}); "
                              f"delete it and rotate the key", secret=secret)
-
-
-def _interesting(comment: str) -> bool:
-    low = comment.lower()
-    return any(w in low for w in SECRET_WORDS) or any(t in low for t in DETECTOR_TOKENS) or \
-        ("(" in comment and ("'" in comment or '"' in comment))
 
 
 RULES = [HardcodedCredential, SecretNamedLiteral, SecretEnvFallback, CredentialLogged,
