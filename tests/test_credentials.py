@@ -530,3 +530,19 @@ def test_prefilter_is_sound_for_the_credential_rules() -> None:
 
 def test_detector_tokens_are_lowercase() -> None:
     assert all(t == t.lower() for t in DETECTOR_TOKENS + SECRET_WORDS)
+
+
+def test_docs_cover_every_aps1_rule() -> None:
+    from pathlib import Path
+
+    from apisec_lint.checks.credentials import RULES
+
+    rules_md = (Path(__file__).resolve().parent.parent / "docs" / "rules.md").read_text("utf-8")
+    start = rules_md.index("## APS1xx — credentials")
+    section = rules_md[start:rules_md.index("\n## ", start + 5)]
+    for rule in RULES:
+        assert f"### {rule.code} `{rule.name}` — {rule.summary()}" in section
+        assert f"Severity: {rule.severity} · CWE-{rule.cwe}" in section
+        # generated from the docstring: every line of it is in the docs
+        for line in rule.documentation().splitlines()[1:]:
+            assert line.replace("## ", "#### ", 1) in section, (rule.code, line)

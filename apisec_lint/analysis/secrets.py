@@ -239,6 +239,8 @@ _VOCAB = sorted({
     "with", "for", "and", "this", "that", "some", "own", "mine", "dont", "commit", "never",
     "sk", "pk", "id", "my", "required", "optional", "missing", "unset", "blank", "sign",
     "signing", "credential", "credentials", "creds", "uid", "memo", "bearer", "basic",
+    "super", "secure", "strong", "long", "complex", "very", "hard", "safe", "simple",
+    "somethingrandom", "insecure",
 })
 _VOCAB_RE = re.compile("|".join(sorted((w for w in _VOCAB if len(w) >= 3), key=len, reverse=True)))
 _VOCAB_SHORT = frozenset(w for w in _VOCAB if len(w) == 2)
@@ -516,8 +518,9 @@ def detect(value: str, *, named: bool = False, text_lower: str | None = None,
             continue
         for match in matches:
             if det.cls == "BasicAuthDetector":
-                if is_placeholder(match, extra=placeholders) or _vocab_coverage(match) >= 0.6:
-                    continue
+                if is_placeholder(match, extra=placeholders) or _vocab_coverage(match) >= 0.6 \
+                        or re.search(rf"://{re.escape(match)}:{re.escape(match)}@", value):
+                    continue  # user == password: a local development default
             elif det.cls == "PrivateKeyDetector":
                 if not _pem_has_body(value):
                     continue

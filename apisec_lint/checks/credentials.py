@@ -253,8 +253,7 @@ _AWS = "AKIA" + "IOSFODNN7ABCDEFG"
 
 
 class HardcodedCredential(Rule):
-    """A literal API key, secret, passphrase or bot token is passed to an exchange SDK
-    client (or a chat-bot client).
+    """A literal API key, secret, passphrase or bot token reaches an exchange or bot client.
 
     ## What it does
     Follows the credential parameters of every client constructor the packs know --
@@ -435,8 +434,7 @@ class HardcodedCredential(Rule):
 # --------------------------------------------------------------------------- APS102
 
 class SecretNamedLiteral(Rule):
-    """A variable, attribute, dict key, keyword argument or default argument named like
-    a secret holds a secret-looking string literal.
+    """A variable, key, argument or default named like a secret holds a secret-like literal.
 
     ## What it does
     Looks at string literals assigned to secret-ish names (`api_key`, `apiKey`,
@@ -603,8 +601,7 @@ class SecretNamedLiteral(Rule):
 # --------------------------------------------------------------------------- APS103
 
 class SecretEnvFallback(Rule):
-    """A secret read from the environment (or a settings field) falls back to a
-    hardcoded secret.
+    """A secret read from the environment or a settings field falls back to a hardcoded one.
 
     ## What it does
     Finds `os.getenv("BINANCE_SECRET", "<literal>")`, `os.environ.get(...)`,
@@ -840,8 +837,7 @@ _KIND_VERB = {"print": "printed", "log": "logged", "response": "sent in a web re
 
 
 class CredentialLogged(Rule):
-    """A credential is printed, logged, put in an exception message, returned in a web
-    response or sent in a chat message.
+    """A credential is printed, logged, raised in an exception or sent in a response or chat.
 
     ## What it does
     Follows API keys, secrets, passphrases and tokens -- read from the environment
@@ -1164,8 +1160,7 @@ _QUOTED_RE = re.compile(r"""(["'])(?P<val>[^"'\s]{16,})\1""")
 
 
 class CommentedOutSecret(Rule):
-    """A comment holds a real-looking secret (a commented-out key assignment or client
-    construction).
+    """A comment holds a real-looking secret (a commented-out key or client construction).
 
     ## What it does
     Reads comments of Python files (and of .env, YAML, TOML and INI files) for
