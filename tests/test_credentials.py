@@ -119,6 +119,8 @@ HARDCODED = [
     ("from discord.ext import commands\nbot = commands.Bot(command_prefix='!')\n"
      "BOT = '{DISCORD}'\nbot.run(BOT)\n", [3]),
     ("from slack_sdk import WebClient\nc = WebClient(token='xoxb-123456789012-' + '{K32}')\n", [2]),
+    # raw REST bots sign with the secret
+    ("import hmac, hashlib\nsig = hmac.new('{SEC64}'.encode(), q.encode(), hashlib.sha256)\n", [2]),
 ]
 
 
@@ -185,6 +187,8 @@ NAMED = [
     ("MNEMONIC = 'abandon ability able about above absent absorb abstract absurd abuse "
      "access accident'\n", 1),
     ("DISCORD_WEBHOOK = 'https://discord.com/api/webhooks/1234567/' + '{KEY64}'\n", None),
+    ("WEBHOOK_URL = 'https://discord.com/api/webhooks/1234567/{KEY64}'\n", 1),
+    ("requests.post('https://discord.com/api/webhooks/1234567/{KEY64}', json=m)\n", 1),
     ("headers = {'Authorization': 'Bearer {K32}'}\n", 1),
     ("x = '{AWS}'\n", 1),
     ("BOT = telebot.TeleBot\nx = '{TG}'\n", 2),
@@ -226,6 +230,7 @@ NOT_SECRETS = [
     "signature = '{HEX64}'\nnonce = '{K32}'\nsalt = '{K32}'\n",
     "seed = '42'\nrandom_seed = 'abc'\n",
     "webhook_url = 'https://example.org/hooks/notify'\n",
+    "import hmac\nsig = hmac.new(self.secret.encode(), msg, 'sha256')\n",
     "PAIR = 'BTC/USDT:USDT'\nkey = 'created_at'\n",
 ]
 

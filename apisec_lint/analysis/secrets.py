@@ -174,8 +174,10 @@ def classify_name(name: str) -> NameInfo | None:
     if not words:
         return None
     last = words[-1]
-    if (last in _EXCLUDE_LAST and last not in ("key", "token")) or any(
-            w in _EXCLUDE_ANY for w in words):
+    if "webhook" in words and last in ("webhook", "url", "uri", "hook") and \
+            not any(w in _EXCLUDE_ANY for w in words):
+        return NameInfo("strong", "webhook")  # a webhook URL carries its token
+    if last in _EXCLUDE_LAST or any(w in _EXCLUDE_ANY for w in words):
         return None
     found: NameInfo | None = None
     for i, word in enumerate(words):
@@ -473,6 +475,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("telegram_token", "TelegramBotTokenDetector", (),
              ("telegram", "telebot", "aiogram", "tg_", "bot")),
     Detector("discord", "DiscordBotTokenDetector", (), ("discord", "bot")),
+    Detector("apisec", "DiscordWebhookDetector", ("/api/webhooks/",)),
 )
 
 #: Tokens one of which a file holds whenever a detector can match in it name-less.
@@ -485,8 +488,22 @@ FILE_ONLY_TOKENS: tuple[str, ...] = tuple(sorted({t for d in DETECTORS if not d.
                                                   for t in d.file_tokens}))
 
 
+class _DiscordWebhookDetector:
+    """Discord webhook URLs: the path ends with the webhook's token (detect-secrets has
+    no plugin for them; same interface as its regex plugins)."""
+
+    secret_type = "Discord Webhook URL"
+    regex = re.compile(r"https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api/webhooks/"
+                       r"\d{5,}/[A-Za-z0-9_\-]{40,}")
+
+    def analyze_string(self, string: str) -> Any:
+        return self.regex.findall(string)
+
+
 @cache
 def _plugin(module: str, cls: str) -> Any:
+    if module == "apisec":
+        return {"DiscordWebhookDetector": _DiscordWebhookDetector}[cls]()
     import importlib
 
     mod = importlib.import_module(f"detect_secrets.plugins.{module}")

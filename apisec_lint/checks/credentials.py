@@ -218,7 +218,13 @@ def _snake(name: str) -> str:
 
 
 def _short(callee: str) -> str:
-    return callee.rsplit(".", 1)[-1] if callee else "call"
+    """``binance.um_futures.UMFutures`` -> ``UMFutures``; ``hmac.new`` -> ``hmac.new``."""
+    if not callee:
+        return "call"
+    parts = callee.split(".")
+    if len(parts) >= 2 and parts[-1][:1].islower():
+        return ".".join(parts[-2:])
+    return parts[-1]
 
 
 def _in_subtree(node: Any, root: Any) -> bool:
@@ -262,10 +268,12 @@ class HardcodedCredential(Rule):
     `ConfigurationRestAPI(api_key=, api_secret=)`), ccxt config dicts (`apiKey`, `secret`,
     `password`, `privateKey`, `token`..., passed positionally or as `config=`, built key by
     key, merged with `{**base, ...}` or held in a variable first), attributes set after
-    construction (`exchange.secret = "..."`, snake_case too) and chat-bot tokens
-    (`telebot.TeleBot(token)`, `bot.run(token)`) back to the string literal, also through
-    module constants. The finding is reported at the literal, where the secret is written.
-    Placeholders (`""`, `"YOUR_API_KEY"`, `"<secret>"`, `"-1"`, `${VAR}`...) are ignored.
+    construction (`exchange.secret = "..."`, snake_case too), chat-bot tokens
+    (`telebot.TeleBot(token)`, `bot.run(token)`) and HMAC signing keys of raw REST bots
+    (`hmac.new(secret.encode(), ...)`) back to the string literal, also through module
+    constants. The finding is reported at the literal, where the secret is written.
+    Placeholders (`""`, `"YOUR_API_KEY"`, `"<secret>"`, `"-1"`, `${VAR}`...) are ignored,
+    and so are `uid` and `walletAddress`: identifiers, not secrets.
 
     ## Why is this bad?
     A key in source code ends up in git history, forks, CI logs and every copy of the
@@ -396,7 +404,12 @@ class HardcodedCredential(Rule):
         if arg is None:
             return
         label = param.get("name") or f"#{param.get('position')}"
-        for cand in self.ctx.values.candidates(arg.value, self.ctx.scope):
+        value = arg.value
+        # "literal".encode() / .strip(): the literal is still the credential
+        while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and \
+                value.func.attr.value in ("encode", "strip") and not value.args:
+            value = value.func.value
+        for cand in self.ctx.values.candidates(value, self.ctx.scope):
             if isinstance(cand, Const):
                 self._check_const(cand, role, f"{_short(callee)}({label}=...)")
 
