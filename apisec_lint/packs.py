@@ -70,6 +70,22 @@ PARAM = {
     "role": _f("str", choices=ROLES),
 }
 
+#: Where untrusted data comes from (decides the APS4xx severity).
+TAINT_KINDS = ("web", "chat", "websocket", "http", "cli")
+SANITIZER_ROLES = ("validator", "clamp", "schema", "terminator", "encoder", "clean",
+                   "converter", "propagator")
+SINK_KINDS = ("order", "edit", "leverage", "margin", "position", "funds")
+#: What a sink parameter is.
+SINK_ROLES = ("symbol", "side", "type", "amount", "price", "trigger_price", "leverage",
+              "margin_mode", "position_mode", "address", "tag", "network", "currency",
+              "account", "order_id", "params", "orders", "option", "url", "body")
+
+SINK_PARAM = {
+    "name": _f("str"),
+    "position": _f("int"),
+    "role": _f("str", True, choices=SINK_ROLES),
+}
+
 #: section name -> (is an array of tables, field specs). Rule families add their
 #: sections here; a section's entries are read through ``Knowledge.section(name)``.
 SECTIONS: dict[str, tuple[bool, Mapping[str, Field]]] = {
@@ -109,6 +125,132 @@ SECTIONS: dict[str, tuple[bool, Mapping[str, Field]]] = {
         "bad": _f("list[any]"),  # literal values that are insecure
         "below": _f("number"),  # numeric values below this are insecure
         "message": _f("str"),
+        "doc": _f("str"),
+    }),
+    # ---- order safety (APS4xx): the taint model. See docs/rules.md "APS4xx".
+    # Where untrusted data comes from. ``objects``: qualified names whose value and
+    # everything read from it (attributes, items, method results, iteration) is
+    # untrusted (``flask.request``, ``sys.argv``); ``calls``: qualified callees whose
+    # return value is (``builtins.input``, ``websockets.connect``); ``methods``: method
+    # names on any receiver, applied only when the file imports one of ``imports``;
+    # ``dotted``: expressions as written (``request.POST``), also gated by ``imports``.
+    # A call source whose URL names one of ``exclude_hosts`` is not untrusted.
+    "taint_sources": (True, {
+        "kind": _f("str", True, choices=TAINT_KINDS),
+        "framework": _f("str"),
+        "objects": _f("list[str]"),
+        "calls": _f("list[str]"),
+        "methods": _f("list[str]"),
+        "dotted": _f("list[str]"),
+        "imports": _f("list[str]"),
+        "exclude_hosts": _f("list[str]"),
+        "doc": _f("str"),
+    }),
+    # Functions whose parameters carry untrusted data because a framework calls them
+    # with it: decorated (``decorators`` qualified patterns, or ``decorator_methods``
+    # on any receiver when the file imports one of ``imports``), registered by a call
+    # (``calls`` / ``methods`` with the function passed as ``callback``), or methods
+    # named ``function_names`` of a class derived from ``bases``. ``params`` lists the
+    # untrusted positions (not counting self), default all; parameters annotated with
+    # ``skip_annotations`` or defaulting to a ``skip_defaults`` call are not untrusted;
+    # ``clean_attributes`` of an untrusted parameter are server-side state.
+    "taint_handlers": (True, {
+        "kind": _f("str", True, choices=TAINT_KINDS),
+        "framework": _f("str"),
+        "decorators": _f("list[str]"),
+        "decorator_methods": _f("list[str]"),
+        "calls": _f("list[str]"),
+        "methods": _f("list[str]"),
+        "callback": _f("table", fields={"name": _f("str"), "position": _f("int")}),
+        "function_names": _f("list[str]"),
+        "bases": _f("list[str]"),
+        "params": _f("list[int]"),
+        "skip_annotations": _f("list[str]"),
+        "skip_defaults": _f("list[str]"),
+        "clean_attributes": _f("list[str]"),
+        "imports": _f("list[str]"),
+        "doc": _f("str"),
+    }),
+    # What a call does to untrusted data. role: validator (validates its arguments:
+    # as a statement it raises on bad input, in a condition it is true for good input,
+    # its value is clean), clamp (result bounded when any argument is trusted: min),
+    # (numpy.clip: only its ``bound`` argument counts), schema (validates ``instance``
+    # against ``schema``, per property), terminator
+    # (never returns: abort, sys.exit), encoder (structured encoding: not string
+    # formatting), clean (result is never untrusted: len), converter (changes the type,
+    # does NOT validate: float, Decimal), propagator (client methods that return their
+    # argument reformatted: amount_to_precision). ``calls``: qualified patterns;
+    # ``names``: bare function names / patterns; ``methods``: method names.
+    "taint_sanitizers": (True, {
+        "role": _f("str", True, choices=SANITIZER_ROLES),
+        "calls": _f("list[str]"),
+        "names": _f("list[str]"),
+        "methods": _f("list[str]"),
+        "instance": _f("table", fields={"name": _f("str"), "position": _f("int")}),
+        "schema": _f("table", fields={"name": _f("str"), "position": _f("int")}),
+        # clamp: the upper-bound argument that must be trusted (default: any argument)
+        "bound": _f("table", fields={"name": _f("str"), "position": _f("int")}),
+        "doc": _f("str"),
+    }),
+    # Declarative validation of request models (pydantic, FastAPI parameters): a field
+    # or parameter is validated when its type is a ``literal_types`` subscript or an
+    # enum (``enum_bases``), or a ``constraint_calls`` call in its type or default
+    # passes one of ``constraint_keywords``, or a ``validator_decorators`` method
+    # names it.
+    "taint_models": (True, {
+        "bases": _f("list[str]"),
+        "constraint_calls": _f("list[str]"),
+        "constraint_keywords": _f("list[str]"),
+        "literal_types": _f("list[str]"),
+        "enum_bases": _f("list[str]"),
+        "validator_decorators": _f("list[str]"),
+        "doc": _f("str"),
+    }),
+    # Values that scale an order size (APS405): identifiers matching ``names``
+    # (glob, case-insensitive) and results of ``methods``.
+    "size_factors": (True, {
+        "names": _f("list[str]"),
+        "methods": _f("list[str]"),
+        "doc": _f("str"),
+    }),
+    # SDK methods that place, edit or size orders, set leverage/margin/positions or
+    # move funds, with the parameters that matter (name and/or position, and what the
+    # parameter is). ``sdk`` is the [[clients]] sdk of the receiver.
+    "order_sinks": (True, {
+        "sdk": _f("str", True),
+        "kind": _f("str", True, choices=SINK_KINDS),
+        "methods": _f("list[str]"),
+        "method_patterns": _f("list[str]"),
+        "params": _f("list[table]", True, fields=SINK_PARAM),
+        "doc": _f("str"),
+    }),
+    # REST paths of order/leverage/funds endpoints: a raw HTTP call (``http_senders``)
+    # whose URL contains one is a sink for its URL, query parameters and body.
+    "order_endpoints": (True, {
+        "kind": _f("str", True, choices=SINK_KINDS),
+        "paths": _f("list[str]", True),
+        "exchange": _f("str"),
+        "doc": _f("str"),
+    }),
+    # Calls that send an HTTP request: where the URL, the HTTP verb (for generic
+    # ``request`` calls) and the query/body arguments are.
+    "http_senders": (True, {
+        "calls": _f("list[str]"),
+        "methods": _f("list[str]"),
+        "imports": _f("list[str]"),
+        "url": _f("table", True, fields={"name": _f("str"), "position": _f("int")}),
+        "verb": _f("table", fields={"name": _f("str"), "position": _f("int")}),
+        "params": _f("list[table]", True, fields=SINK_PARAM),
+        "doc": _f("str"),
+    }),
+    # Calls that execute or unsafely deserialize their input (APS403). ``data`` is the
+    # argument read; with ``loader`` set, the call is safe when that argument names one
+    # of ``safe_loaders``.
+    "unsafe_deserializers": (True, {
+        "calls": _f("list[str]", True),
+        "data": _f("table", fields={"name": _f("str"), "position": _f("int")}),
+        "loader": _f("table", fields={"name": _f("str"), "position": _f("int")}),
+        "safe_loaders": _f("list[str]"),
         "doc": _f("str"),
     }),
     # ---- key permissions (APS5xx) -------------------------------------------------

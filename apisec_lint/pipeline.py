@@ -33,11 +33,13 @@ class Session:
     config: Config
     enabled: frozenset[str]
     prefilter: bool = True
-    _tokens: dict[str, frozenset[bytes] | None] = field(default_factory=dict)
+    _groups: dict[str, tuple[tuple[bytes, ...], ...] | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for rule in self.registry.rules:
-            self._tokens[rule.code] = rule.trigger_tokens(self.knowledge)
+            groups = rule.trigger_groups(self.knowledge)
+            self._groups[rule.code] = None if groups is None else tuple(
+                _minimal(group) for group in groups)
         self.name_to_code = {r.name: r.code for r in self.registry.rules}
         self._applicable = frozenset(r.code for r in self.registry.rules
                                      if r.applies(self.config))
@@ -57,12 +59,31 @@ class Session:
         if not self.prefilter:
             return rules
         low = data.lower()
+        seen: dict[bytes, bool] = {}  # each token is searched once per file
+
+        def present(token: bytes) -> bool:
+            found = seen.get(token)
+            if found is None:
+                found = seen[token] = token in low
+            return found
+
         out = []
         for rule in rules:
-            tokens = self._tokens.get(rule.code)
-            if tokens is None or any(t in low for t in tokens):
+            groups = self._groups.get(rule.code)
+            if groups is None or all(any(present(t) for t in group) for group in groups):
                 out.append(rule)
         return out
+
+
+def _minimal(tokens: frozenset[bytes]) -> tuple[bytes, ...]:
+    """Drop tokens that contain a shorter token of the same group (if "leverage" is
+    present, so is... nothing more is learnt from "set_leverage"); shortest first."""
+    ordered = sorted(set(tokens), key=lambda t: (len(t), t))
+    kept: list[bytes] = []
+    for token in ordered:
+        if not any(k in token for k in kept):
+            kept.append(token)
+    return tuple(kept)
 
 
 def _path_matches(path: str, pattern: str) -> bool:

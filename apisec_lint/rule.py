@@ -96,6 +96,13 @@ class Rule:
         return frozenset(t.lower().encode() for t in cls.triggers)
 
     @classmethod
+    def trigger_groups(cls, knowledge: Knowledge) -> tuple[frozenset[bytes], ...] | None:
+        """Prefilter as groups: a file must contain a token of *every* group (an AND of
+        ORs). By default the single group of :meth:`trigger_tokens`."""
+        tokens = cls.trigger_tokens(knowledge)
+        return None if tokens is None else (tokens,)
+
+    @classmethod
     def applies(cls, config: Config) -> bool:
         """Whether the rule can fire at all under ``config`` (e.g. it needs an option
         that is not set); a rule that cannot is never run, which keeps files unparsed."""
