@@ -243,6 +243,8 @@ _VOCAB = sorted({
     "signing", "credential", "credentials", "creds", "uid", "memo", "bearer", "basic",
     "super", "secure", "strong", "long", "complex", "very", "hard", "safe", "simple",
     "somethingrandom", "insecure",
+    # default passwords of development databases and brokers (docker-compose files)
+    "postgres", "postgresql", "mysql", "mariadb", "redis", "rabbitmq", "mongo", "mongodb",
 })
 _VOCAB_RE = re.compile("|".join(sorted((w for w in _VOCAB if len(w) >= 3), key=len, reverse=True)))
 _VOCAB_SHORT = frozenset(w for w in _VOCAB if len(w) == 2)

@@ -676,12 +676,20 @@ class SecretEnvFallback(Rule):
 
     @classmethod
     def trigger_tokens(cls, knowledge: Knowledge) -> frozenset[bytes] | None:
-        patterns = [p for e in knowledge.section("secret_sources") for p in e.get("calls", ())]
+        return frozenset(t.encode() for t in _secret_tokens())
+
+    @classmethod
+    def trigger_groups(cls, knowledge: Knowledge) -> tuple[frozenset[bytes], ...] | None:
+        # a secret-ish name or format, and something a default can come from: an env
+        # reader or mapping, a settings-default call, or a ``.get(key, default)``
+        sources = [e for e in knowledge.section("credential_sources") if e["kind"] == "env"]
+        patterns = [p for e in sources for p in (*e.get("calls", ()), *e.get("subscripts", ()))]
         patterns += [p for e in knowledge.section("secret_defaults") for p in e["calls"]]
         tokens = _pattern_tokens(patterns)
         if tokens is None:
             return None
-        return frozenset(t.encode() for t in tokens | _secret_tokens())
+        return (cls.trigger_tokens(knowledge) or frozenset(),
+                frozenset(t.encode() for t in tokens | {"get"}))
 
     def begin(self) -> None:
         self.kit = _kit(self.ctx)
@@ -920,7 +928,25 @@ class CredentialLogged(Rule):
 
     @classmethod
     def trigger_tokens(cls, knowledge: Knowledge) -> frozenset[bytes] | None:
-        return frozenset(t.encode() for t in _secret_tokens())
+        sources = {f for e in knowledge.section("secret_sources")
+                   for p in (*e.get("calls", ()), *e.get("subscripts", ()))
+                   for f in [_literal_fragment(p)] if f}
+        return frozenset(t.encode() for t in _secret_tokens() | sources)
+
+    @classmethod
+    def trigger_groups(cls, knowledge: Knowledge) -> tuple[frozenset[bytes], ...] | None:
+        # a credential (see trigger_tokens) and a place to leak it: a sink call (by its
+        # module or method name), a raise, or a route decorator
+        sinks = {"raise"}
+        for entry in knowledge.section("leak_sinks"):
+            for pattern in entry.get("calls", ()):
+                frag = _literal_fragment(pattern)
+                if frag is None:
+                    return None
+                sinks.add(frag)
+            sinks.update(m.lower() for m in entry.get("methods", ()))
+        return (cls.trigger_tokens(knowledge) or frozenset(),
+                frozenset(t.encode() for t in sinks))
 
     def begin(self) -> None:
         kit = _kit(self.ctx)
