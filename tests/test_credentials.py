@@ -551,3 +551,11 @@ def test_docs_cover_every_aps1_rule() -> None:
         # generated from the docstring: every line of it is in the docs
         for line in rule.documentation().splitlines()[1:]:
             assert line.replace("## ", "#### ", 1) in section, (rule.code, line)
+
+
+def test_placeholder_patterns_from_the_config_file(cli, tmp_path) -> None:
+    write(tmp_path, "bot.py", f"API_SECRET = 'acme-{K32}'\n")
+    write(tmp_path, ".env", f"BINANCE_API_SECRET=acme-{S32}\n")
+    assert {f["rule"] for f in cli.json(".")["findings"]} == {"APS102", "APS105"}
+    write(tmp_path, "pyproject.toml", '[tool.apisec-lint]\nplaceholder-patterns = ["ACME-.*"]\n')
+    assert cli.json(".")["findings"] == []

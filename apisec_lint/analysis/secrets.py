@@ -512,6 +512,12 @@ def _plugin(module: str, cls: str) -> Any:
     return getattr(mod, cls)()
 
 
+@lru_cache(maxsize=8)
+def _tokens_in(text_lower: str) -> frozenset[str]:
+    """The detector tokens a file holds (searched once per file, not once per value)."""
+    return frozenset(t for t in DETECTOR_TOKENS if t in text_lower)
+
+
 def detect(value: str, *, named: bool = False, text_lower: str | None = None,
            placeholders: Sequence[str] = ()) -> tuple[str, str] | None:
     """The detect-secrets plugin type a value matches (``"Telegram Bot Token"``) and the
@@ -521,14 +527,14 @@ def detect(value: str, *, named: bool = False, text_lower: str | None = None,
     occurs in ``text_lower`` (the file) and in the value -- so rules stay sound with
     respect to their prefilter tokens."""
     low = value.lower()
+    present = _tokens_in(text_lower) if text_lower is not None else None
     for det in DETECTORS:
         if det.tokens:
             if not any(t in low for t in det.tokens):
                 continue
-            if text_lower is not None and not any(t in text_lower for t in det.tokens):
+            if present is not None and not any(t in present for t in det.tokens):
                 continue
-        elif not named and (text_lower is None or
-                            not any(t in text_lower for t in det.file_tokens)):
+        elif not named and (present is None or not any(t in present for t in det.file_tokens)):
             continue
         plugin = _plugin(det.module, det.cls)
         try:
@@ -538,6 +544,7 @@ def detect(value: str, *, named: bool = False, text_lower: str | None = None,
         for match in matches:
             if det.cls == "BasicAuthDetector":
                 if is_placeholder(match, extra=placeholders) or _vocab_coverage(match) >= 0.6 \
+                        or not is_password_like(match) \
                         or re.search(rf"://{re.escape(match)}:{re.escape(match)}@", value):
                     continue  # user == password: a local development default
             elif det.cls == "PrivateKeyDetector":
@@ -632,7 +639,7 @@ def assess(value: Any, *, strength: str, role: str = "", name: str | None = None
         return None
     # A known credential slot or a strongly secret name: credential-like is enough.
     if role in ("password", "passphrase"):
-        return Verdict("hardcoded password")
+        return Verdict("hardcoded password") if is_password_like(v) else None
     if v.isdigit():
         return None
     if is_uuid(v) and role in ("key", "secret", "token", ""):
@@ -642,6 +649,19 @@ def assess(value: Any, *, strength: str, role: str = "", name: str | None = None
             not re.search(r"[A-Za-z]-[A-Za-z]", v):
         return Verdict("hardcoded credential")
     return None
+
+
+def is_password_like(value: str) -> bool:
+    """A chosen password, not a word: at least 6 characters and more than one kind of
+    character (``Tr4d1ng!Pass``, ``hunter2``), or long and not made of words. Exchange
+    passphrases must mix kinds; ``python`` or ``coyote`` in a test are not keys."""
+    v = value.strip()
+    if len(v) < 6 or (is_wordy(v) and not re.search(r"\d", v)):
+        return False
+    kinds = _classes(v) + bool(re.search(r"[^A-Za-z0-9]", v))
+    if kinds >= 2 and not re.fullmatch(r"[A-Z][a-z]+", v):
+        return True
+    return len(v) >= 16 and not is_wordy(v)
 
 
 def _webhook_token(url: str) -> bool:
