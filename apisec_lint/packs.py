@@ -123,8 +123,77 @@ SECTIONS: dict[str, tuple[bool, Mapping[str, Field]]] = {
         "config_key": _f("str"),  # a key of the client's config dict
         "attribute": _f("str"),  # ``client.<attribute> = value``
         "bad": _f("list[any]"),  # literal values that are insecure
+        "bad_names": _f("list[str]"),  # qualified names that are insecure (ssl.CERT_NONE)
         "below": _f("number"),  # numeric values below this are insecure
+        "required": _f("bool"),  # leaving the argument out is insecure too (timeouts)
+        # ``attribute`` knobs: last-name patterns of receivers of unknown type that still
+        # count (``*session`` for ``http_session.verify = False``)
+        "receivers": _f("list[str]"),
         "message": _f("str"),
+        "doc": _f("str"),
+    }),
+    # ---- transport (APS2xx) and rate limits (APS3xx)
+    # An exchange (or market-data service): the domains of its API hosts (a domain
+    # matches itself and every subdomain) and, for ccxt ids, the default ``rateLimit``
+    # in milliseconds between requests.
+    "exchanges": (True, {
+        "id": _f("str", True),
+        "domains": _f("list[str]"),
+        "rate_limit": _f("number"),
+        "doc": _f("str"),
+    }),
+    # The methods of an SDK client that go over the network (loops and retries).
+    # Without an entry every public method of the SDK's clients counts.
+    "network": (True, {
+        "sdk": _f("str", True),
+        "methods": _f("list[str]", True),  # name patterns (``fetch*``, ``*[Pp]rivate*``)
+        "exclude": _f("list[str]"),
+        "doc": _f("str"),
+    }),
+    # What paces a loop: sleeps, limiters, throttling decorators. ``calls``/``decorators``
+    # are qualified-name patterns, ``methods`` are methods of a client of ``sdk``,
+    # ``names`` match the last name of a call, context manager or decorator of unknown
+    # origin. ``unit``: what the first argument of a sleep counts in.
+    "throttles": (True, {
+        "calls": _f("list[str]"),
+        "sdk": _f("str"),
+        "methods": _f("list[str]"),
+        "names": _f("list[str]"),
+        "decorators": _f("list[str]"),
+        "unit": _f("str", choices=("s", "ms")),
+        "doc": _f("str"),
+    }),
+    # Exceptions that signal a transient network, availability or rate-limit error: an
+    # ``except`` of one of these inside a loop is a retry.
+    "transient_errors": (True, {
+        "names": _f("list[str]", True),  # qualified-name patterns
+        "sdk": _f("str"),
+        "doc": _f("str"),
+    }),
+    # Functions that are insecure to call or to install as a value
+    # (``ssl._create_unverified_context``); ``topic`` says which rule reports them.
+    "unsafe_calls": (True, {
+        "topic": _f("str", True),
+        "calls": _f("list[str]", True),
+        "message": _f("str"),
+        "doc": _f("str"),
+    }),
+    # Environment variables that are insecure to set from code to one of ``bad``.
+    "environment": (True, {
+        "topic": _f("str", True),
+        "name": _f("str", True),
+        "bad": _f("list[any]", True),
+        "message": _f("str"),
+        "doc": _f("str"),
+    }),
+    # Keys of a larger configuration (a JSON/YAML/TOML file, or a Python dict) under
+    # which a client config of ``sdk`` lives: freqtrade's ``exchange.ccxt_config``.
+    # ``markers``: keys that make a mapping a client config of ``sdk`` even without a
+    # wrapper key (``enableRateLimit`` is ccxt's own name).
+    "client_configs": (True, {
+        "sdk": _f("str", True),
+        "keys": _f("list[str]"),
+        "markers": _f("list[str]"),
         "doc": _f("str"),
     }),
     # ---- order safety (APS4xx): the taint model. See docs/rules.md "APS4xx".

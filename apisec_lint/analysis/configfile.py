@@ -442,9 +442,10 @@ def _parse_toml(text: str) -> tuple[Any, list[ConfigEntry]]:
 
 # --------------------------------------------------------------------------- INI
 
-_INI_SECTION_RE = re.compile(r"\[([^\]]*)\]")
-_INI_OPTION_RE = re.compile(r"([^=:\s][^=:]*?)\s*[=:]\s*(.*)$")
-_INLINE_COMMENT_RE = re.compile(r"\s+[;#].*$")
+# Anchored and without nested or lazy quantifiers: linear on any input.
+_INI_SECTION_RE = re.compile(r"\A\[([^\]]*)\]")
+_INI_OPTION_RE = re.compile(r"\A([^=:\s][^=:]*)[=:][ \t]*(.*)")
+_INLINE_COMMENT_RE = re.compile(r"(?<!\s)\s+[;#].*")
 
 
 def _unquote(raw: str) -> str:
@@ -475,7 +476,7 @@ def _parse_ini(text: str) -> tuple[Any, list[ConfigEntry]]:
         if not m:
             continue
         key = m.group(1).strip()
-        raw = _INLINE_COMMENT_RE.sub("", m.group(2)).rstrip()
+        raw = _INLINE_COMMENT_RE.sub("", m.group(2), count=1).rstrip()
         start = m.start(2) + 1
         value = _unquote(raw)
         tree.setdefault(section, {})[key] = value
@@ -487,7 +488,8 @@ def _parse_ini(text: str) -> tuple[Any, list[ConfigEntry]]:
 
 # --------------------------------------------------------------------------- .env
 
-_ENV_RE = re.compile(r"[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*=[ \t]*")
+_ENV_RE = re.compile(r"^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*=[ \t]*",
+                     re.MULTILINE)
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "$": "$"}
 
 

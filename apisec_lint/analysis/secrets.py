@@ -221,7 +221,7 @@ _TEMPLATE_RES = [re.compile(p, re.IGNORECASE | re.DOTALL) for p in (
     r"(op|vault|secret|secrets|aws-sm|awssm|ssm|gcp-sm|sm|env|file|keyring|bws|doppler)://.*",
     r"arn:aws:.*", r"projects/[^/]+/secrets/.*", r"\[.*\]", r"\(.*\)",
 )]
-_ENV_NAME_RE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
+_ENV_NAME_RE = re.compile(r"(?<![A-Z0-9_])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 _VOCAB = sorted({
     "your", "yours", "our", "the", "insert", "enter", "put", "paste", "add", "replace",
     "change", "changeme", "fill", "here", "goes", "example", "examples", "sample", "dummy",

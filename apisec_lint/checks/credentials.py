@@ -1191,10 +1191,33 @@ class SecretInConfigFile(Rule):
 
 # --------------------------------------------------------------------------- APS106
 
-# A lookahead, so that "key: apiKey: '...'" is tried at every name.
-_ASSIGN_IN_COMMENT_RE = re.compile(
-    r"""(?<![\w.\-])(?=["']?(?P<name>[A-Za-z_][\w.\-]*)["']?\s*(?:=|:)\s*(?P<q>["']?)"""
-    r"""(?P<val>[^\s"',;)}\]]+)(?P=q))""")
+_COMMENT_NAME_RE = re.compile(r"[A-Za-z_][\w.\-]*")
+_COMMENT_VALUE_RE = re.compile(r"""[^\s"',;)}\]]{1,512}""")
+
+
+def _pairs_in_comment(text: str) -> Iterable[tuple[str, str, int]]:
+    """``(name, value, value offset)`` for each ``name = value`` / ``"name": "value"`` in
+    a comment. Every name is tried, so ``key: apiKey: '...'`` yields both pairs; the
+    scan is linear (values are bounded, names found once)."""
+    n = len(text)
+    for m in _COMMENT_NAME_RE.finditer(text):
+        i = m.end()
+        if i < n and text[i] in "\"'":
+            i += 1
+        while i < n and text[i] in " \t":
+            i += 1
+        if i >= n or text[i] not in "=:":
+            continue
+        i += 1
+        while i < n and text[i] in " \t":
+            i += 1
+        quote = text[i] if i < n and text[i] in "\"'" else ""
+        if quote:
+            i += 1
+        v = _COMMENT_VALUE_RE.match(text, i)
+        if v is None or (quote and not text.startswith(quote, v.end())):
+            continue
+        yield m.group(0), v.group(0), i
 _QUOTED_RE = re.compile(r"""(["'])(?P<val>[^"'\s]{16,})\1""")
 
 
@@ -1334,15 +1357,14 @@ class CommentedOutSecret(Rule):
         if not (named or coded or any(t in low for t in DETECTOR_TOKENS)):
             return []
         if named:
-            for m in _ASSIGN_IN_COMMENT_RE.finditer(text):
-                name = m.group("name").rsplit(".", 1)[-1]
+            for dotted, value, offset in _pairs_in_comment(text):
+                name = dotted.rsplit(".", 1)[-1]
                 info = classify_name(name)
                 if info is None:
                     continue
-                value = m.group("val")
                 verdict = kit.assess(value, info.strength, info.role, name)
                 if verdict is not None:
-                    return [(line, col + m.start("val"), value, verdict, role_label(info.role))]
+                    return [(line, col + offset, value, verdict, role_label(info.role))]
         if coded:
             for m in _QUOTED_RE.finditer(text):
                 value = m.group("val")
