@@ -559,3 +559,26 @@ def test_placeholder_patterns_from_the_config_file(cli, tmp_path) -> None:
     assert {f["rule"] for f in cli.json(".")["findings"]} == {"APS102", "APS105"}
     write(tmp_path, "pyproject.toml", '[tool.apisec-lint]\nplaceholder-patterns = ["ACME-.*"]\n')
     assert cli.json(".")["findings"] == []
+
+
+def test_value_chains_resolve_in_linear_time() -> None:
+    # x = x + ... chains made Values.candidates exponential before it was memoised
+    import time
+
+    code = "from binance.client import Client\nx = 'a'\n" + "x = x + x\n" * 60 + \
+        "c = Client(x, x)\n"
+    start = time.perf_counter()
+    check_snippet(code, "bot.py")
+    assert time.perf_counter() - start < 5
+
+
+def test_pack_regexes_are_validated(tmp_path) -> None:
+    from apisec_lint.errors import PackError
+    from apisec_lint.packs import load_knowledge
+
+    pack = tmp_path / "mine.toml"
+    pack.write_text('[pack]\nname = "mine"\n\n[[placeholders]]\npattern = "acme-("\n')
+    with pytest.raises(PackError, match="placeholders"):
+        load_knowledge([pack])
+    pack.write_text('[pack]\nname = "mine"\n\n[[placeholders]]\npattern = "acme-.*"\n')
+    assert any(e["pattern"] == "acme-.*" for e in load_knowledge([pack]).section("placeholders"))
