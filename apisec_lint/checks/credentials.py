@@ -344,6 +344,14 @@ class HardcodedCredential(Rule):
         Example("import discord\nclient = discord.Client(intents=None)\n"
                 f"TOKEN = '{_DISCORD}'\n"
                 "client.run(TOKEN)\n", lines=(3,)),
+        Example(f"from binance.spot import Spot\nclient = Spot('{_K64}', '{_S64}')\n",
+                lines=(2,)),
+        Example("from binance_common.configuration import ConfigurationRestAPI\n"
+                f"conf = ConfigurationRestAPI(api_key=K, api_secret='{_S64}')\n", lines=(2,)),
+        Example(f"import ccxt\nconf = dict(apiKey='{_Q32}', secret=S)\nex = ccxt.gate(conf)\n",
+                lines=(2,)),
+        Example("import hmac, hashlib\n"
+                f"sig = hmac.new('{_S64}'.encode(), query, hashlib.sha256)\n", lines=(2,)),
     )
 
     @classmethod
@@ -924,6 +932,10 @@ class CredentialLogged(Rule):
                 "    return {'key': os.environ['BINANCE_API_KEY']}\n", lines=(6,)),
         Example("import logging\ncfg = load()\nlogging.warning('bad key %s', cfg['api_secret'])\n",
                 lines=(3,)),
+        Example("import os, telebot\nbot = telebot.TeleBot(os.environ['TG_TOKEN'])\n"
+                "def keys(message):\n"
+                "    bot.reply_to(message, 'key: ' + os.environ['BINANCE_API_KEY'])\n",
+                lines=(4,)),
     )
 
     @classmethod
