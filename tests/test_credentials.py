@@ -582,3 +582,17 @@ def test_pack_regexes_are_validated(tmp_path) -> None:
         load_knowledge([pack])
     pack.write_text('[pack]\nname = "mine"\n\n[[placeholders]]\npattern = "acme-.*"\n')
     assert any(e["pattern"] == "acme-.*" for e in load_knowledge([pack]).section("placeholders"))
+
+
+def test_the_cache_holds_no_secret(cli, tmp_path) -> None:
+    secret = _rand(64, seed=98)
+    write(tmp_path, "bot.py", f"from binance.client import Client\nc = Client('{secret}', s)\n")
+    write(tmp_path, ".env", f"BINANCE_API_SECRET={secret}\n")
+    first = cli.json(".")  # --no-cache: compare with a cached run
+    result = cli("--format", "json", ".")
+    assert result.exit_code == 1
+    cached = [p for p in (tmp_path / ".apisec-lint-cache").rglob("*") if p.is_file()]
+    assert cached, "the run wrote no cache"
+    for path in cached:
+        assert secret.encode() not in path.read_bytes(), path
+    assert json.loads(result.stdout)["findings"] == first["findings"]
