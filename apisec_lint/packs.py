@@ -39,8 +39,9 @@ else:  # pragma: no cover - exercised on 3.10 only
 class Field:
     """One key of a pack table: its type and whether it is required.
 
-    ``kind`` is one of str, int, bool, number, any, list[str], list[int], list[any],
-    table (nested ``fields``) or list[table] (nested ``fields``)."""
+    ``kind`` is one of str, int, bool, number, any, regex (a str that compiles),
+    list[str], list[int], list[any], list[regex], table (nested ``fields``) or
+    list[table] (nested ``fields``)."""
 
     kind: str
     required: bool = False
@@ -53,7 +54,8 @@ def _f(kind: str, required: bool = False, fields: Mapping[str, Field] | None = N
     return Field(kind, required, fields, choices)
 
 
-ROLES = ("key", "secret", "passphrase", "uid", "token", "private_key", "wallet", "password")
+ROLES = ("key", "secret", "passphrase", "uid", "token", "private_key", "wallet", "password",
+         "webhook")
 
 #: The permission vocabulary of the least-privilege report (SPEC §3), weakest first.
 #: ``trade`` in a pack means "trade:spot or trade:futures, decided by [[markets]]".
@@ -389,6 +391,9 @@ SECTIONS: dict[str, tuple[bool, Mapping[str, Field]]] = {
         "subscripts": _f("list[str]"),  # env mappings: ``os.environ["X"]``
         "param": _f("str"),
         "position": _f("int"),
+        # env readers: the fallback value's argument (``os.getenv(name, default)``)
+        "default_param": _f("str"),
+        "default_position": _f("int"),
         "doc": _f("str"),
     }),
     # Raw HTTP calls whose URL and payload APS5xx reads (REST key management).
@@ -396,6 +401,61 @@ SECTIONS: dict[str, tuple[bool, Mapping[str, Field]]] = {
         "calls": _f("list[str]", True),
         "url": _f("table", fields={"name": _f("str"), "position": _f("int")}),
         "payload": _f("list[str]"),  # keyword arguments holding the request parameters
+        "doc": _f("str"),
+    }),
+    # ---- credentials (APS1xx)
+    # A known credential format (a regex the whole value must match), e.g. Binance's 64
+    # alphanumerics: it makes a short or low-entropy key recognisable.
+    "key_shapes": (True, {
+        "label": _f("str", True),  # "Binance API key", shown in messages
+        "pattern": _f("regex", True),
+        "role": _f("str", choices=ROLES),
+        "exchange": _f("str"),
+        "doc": _f("str"),
+    }),
+    # A value that means "no credential here" (regex, whole value, case-insensitive),
+    # e.g. python-okx's "-1" sentinel.
+    "placeholders": (True, {
+        "pattern": _f("regex", True),
+        "doc": _f("str"),
+    }),
+    # A call that takes a credential but builds no exchange client: chat bots,
+    # notifiers (``telebot.TeleBot(token)``, ``bot.run(token)``).
+    "secret_params": (True, {
+        "sdk": _f("str", True),
+        "calls": _f("list[str]", True),  # qualified-name patterns of the callee
+        "params": _f("list[table]", True, fields=PARAM),
+        "doc": _f("str"),
+    }),
+    # Where a secret comes from besides the environment (``credential_sources``):
+    # keyrings, password prompts, secret managers. Their values are credentials
+    # whatever they are called.
+    "secret_sources": (True, {
+        "kind": _f("str", True, choices=("keyring", "prompt", "vault")),
+        "calls": _f("list[str]"),
+        "subscripts": _f("list[str]"),  # subscripted objects: st.secrets["NAME"]
+        "doc": _f("str"),
+    }),
+    # A call whose argument is the default of a named setting: pydantic ``Field``,
+    # ``SecretStr``, click/argparse/typer options. The setting's name is the variable,
+    # attribute or parameter it is assigned to, or the argument at ``name_position``.
+    "secret_defaults": (True, {
+        "calls": _f("list[str]", True),
+        "default_param": _f("str"),
+        "default_position": _f("int"),
+        "name_position": _f("int"),
+        "always_secret": _f("bool"),  # the call itself says secret (SecretStr)
+        "doc": _f("str"),
+    }),
+    # Where a credential must not go. ``calls`` are callee patterns (with ``methods``,
+    # only those method names); ``receivers`` are regexes on the receiver's dotted name
+    # for objects whose type is unknown (``logger.info`` with ``logger`` a parameter).
+    # ``kind = "route"`` entries are route decorators: what the view returns is sent.
+    "leak_sinks": (True, {
+        "kind": _f("str", True, choices=("print", "log", "response", "chat", "route")),
+        "calls": _f("list[str]"),
+        "methods": _f("list[str]"),
+        "receivers": _f("list[regex]"),
         "doc": _f("str"),
     }),
 }
@@ -406,6 +466,14 @@ def _type_ok(kind: str, value: Any) -> bool:
         return True
     if kind == "str":
         return isinstance(value, str)
+    if kind == "regex":
+        if not isinstance(value, str):
+            return False
+        try:
+            re.compile(value)
+        except re.error:
+            return False
+        return True
     if kind == "bool":
         return isinstance(value, bool)
     if kind == "int":

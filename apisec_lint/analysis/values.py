@@ -207,11 +207,11 @@ class Values:
         # the entry keeps ``expr`` alive and is checked by identity, so a recycled id
         # of a temporary node never returns another node's values
         if memo is not None and memo[0] is expr and memo[1] is scope:
-            return memo[2]
+            return list(memo[2])
         self._memo[key] = (expr, scope, [])  # in progress: a cycle resolves to nothing
         found = self._candidates(expr, scope, depth)[:_MAX_CANDIDATES]
         self._memo[key] = (expr, scope, found)
-        return found
+        return list(found)
 
     def _candidates(self, expr: Any, scope: Any, depth: int) -> list[Any]:
         lit = literal(expr)
