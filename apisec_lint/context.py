@@ -153,8 +153,9 @@ class FileContext:
         pending = [r for r in self.reports if r.span is None]
         if not pending:
             return self.reports
-        from apisec_lint._lazy import cst
         from libcst.metadata import MetadataWrapper, PositionProvider
+
+        from apisec_lint._lazy import cst
 
         wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
         positions = wrapper.resolve(PositionProvider)

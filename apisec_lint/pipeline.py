@@ -157,7 +157,7 @@ def _run_python(session: Session, ctx: FileContext, checks: list[type[Rule]],
         if diag.SyntaxErrorDiagnostic.code not in enabled:
             return []
         msg = f"syntax error, file not analysed: {exc.message}"
-        if "print " in ctx.text or "except " in ctx.text and ", e:" in ctx.text:
+        if "print " in ctx.text or ("except " in ctx.text and ", e:" in ctx.text):
             msg += " (Python 2 code is not supported)"
         return [_diag(diag.SyntaxErrorDiagnostic, ctx.path, exc.raw_line, exc.raw_column + 1, msg)]
     except RecursionError:

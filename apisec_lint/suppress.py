@@ -118,7 +118,9 @@ def apply(findings: list[Finding], sups: list[Suppression],
         if f.rule.startswith("APS0"):
             kept.append(f)
             continue
-        start, end = f.statement_lines if f.statement_lines != (0, 0) else (f.span.line, f.span.end_line)
+        start, end = f.statement_lines
+        if (start, end) == (0, 0):
+            start, end = f.span.line, f.span.end_line
         start, end = min(start, f.span.line), max(end, f.span.end_line)
         candidates = [s for ln in range(start, end + 1) for s in by_line.get(ln, ())]
         candidates += [s for s in by_line.get(start - 1, ()) if s.standalone]

@@ -135,7 +135,15 @@ class Config:
     extras: tuple[tuple[str, Any], ...] = field(default=())
 
     def option(self, name: str, default: Any = None) -> Any:
+        """A rule option by its kebab-case name (snake_case accepted)."""
+        name = name.replace("_", "-")
         for key, value in self.rule_options:
+            if key == name:
+                return value
+        return default
+
+    def extra(self, name: str, default: Any = None) -> Any:
+        for key, value in self.extras:
             if key == name:
                 return value
         return default

@@ -55,7 +55,8 @@ class Clients:
 
     def _match(self, name: str, call: Any) -> ClientInfo | None:
         for entry in self.entries:
-            if matches_any(name, entry["match"]) and not matches_any(name, entry.get("exclude", ())):
+            if matches_any(name, entry["match"]) and \
+                    not matches_any(name, entry.get("exclude", ())):
                 exchange = entry.get("exchange")
                 if exchange is None:
                     last = name.rsplit(".", 1)[-1]

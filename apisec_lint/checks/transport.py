@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from apisec_lint._lazy import cst
 from apisec_lint.analysis.calls import find_arg
 from apisec_lint.analysis.values import Const
 from apisec_lint.packs import Knowledge, matches_any
@@ -54,8 +53,8 @@ class TlsVerifyDisabled(Rule):
     INVALID = (
         Example("import requests\nrequests.get('https://x', verify=False, timeout=5)\n",
                 lines=(2,)),
-        Example("import requests as r\nVERIFY = False\nr.post('https://x', verify=VERIFY, timeout=5)\n",
-                lines=(3,)),
+        Example("import requests as r\nVERIFY = False\n"
+                "r.post('https://x', verify=VERIFY, timeout=5)\n", lines=(3,)),
         Example("import httpx\nc = httpx.Client(verify=False if 1 else True)\n", lines=(2,)),
     )
 

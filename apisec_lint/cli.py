@@ -1,0 +1,189 @@
+"""The command line: options -> Config -> run -> reporter -> exit code.
+
+Exit codes: 0 when nothing is at or above ``--fail-on``, 1 when something is (or a
+file could not be read), 2 for a usage, config, pack or baseline error. Every error a
+user can cause is caught here and printed on one line; never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import click
+
+from apisec_lint import __version__
+from apisec_lint.errors import UsageError
+from apisec_lint.types import Severity
+
+FORMATS = ("text", "json", "sarif", "github")
+
+
+def _split(values: Sequence[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for value in values:
+        out.extend(v.strip() for v in value.split(",") if v.strip())
+    return tuple(out)
+
+
+class _Command(click.Command):
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().main(*args, **kwargs)
+        except UsageError as exc:
+            click.echo(f"apisec-lint: error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.command(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write the report to FILE instead of standard output.")
+@click.option("--select", multiple=True, help="Rules to enable: codes, prefixes (APS1) or names.")
+@click.option("--ignore", multiple=True, help="Rules to disable: codes, prefixes or names.")
+@click.option("--extend-select", multiple=True, help="Rules to enable on top of the selection.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Config file (default: [tool.apisec-lint] in the nearest pyproject.toml, "
+                   "else .apisec-lint.toml).")
+@click.option("--fail-on", type=click.Choice(["low", "medium", "high"]),
+              help="Lowest severity that makes the exit code 1 (default: low).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--baseline", type=click.Path(dir_okay=False),
+              help="Report only findings not in this baseline file.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False),
+              help="Write the current findings to a baseline file and exit 0.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1),
+              help="Worker processes (default: all cores).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write .apisec-lint-cache/.")
+@click.option("--no-suppressions", is_flag=True, help="Ignore inline suppressions (audits).")
+@click.option("--show-source", is_flag=True, help="Text format: show the offending line.")
+@click.option("--stats", is_flag=True, help="Print counts per rule and timing.")
+@click.option("--list-rules", is_flag=True, help="List every rule and exit.")
+@click.option("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
+@click.option("--no-prefilter", is_flag=True, hidden=True,
+              help="Parse every file even when no rule could fire (to check the fast path).")
+@click.version_option(__version__, "--version", prog_name="apisec-lint")
+def main(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...],
+         ignore: tuple[str, ...], extend_select: tuple[str, ...], config_path: str | None,
+         fail_on: str | None, exit_zero: bool, baseline: str | None, write_baseline: str | None,
+         jobs: int | None, no_cache: bool, no_suppressions: bool, show_source: bool,
+         stats: bool, list_rules: bool, explain: str | None, no_prefilter: bool) -> None:
+    """Find leaked keys, disabled TLS, missing rate limits, untrusted order input and
+    over-broad API keys in code that trades through crypto-exchange APIs."""
+    try:
+        code = _main(paths, fmt, output, select, ignore, extend_select, config_path, fail_on,
+                     exit_zero, baseline, write_baseline, jobs, no_cache, no_suppressions,
+                     show_source, stats, list_rules, explain, no_prefilter)
+    except UsageError as exc:
+        click.echo(f"apisec-lint: error: {exc}", err=True)
+        code = 2
+    except KeyboardInterrupt:
+        click.echo("apisec-lint: interrupted", err=True)
+        code = 130
+    except Exception as exc:  # never a traceback for the user
+        click.echo(f"apisec-lint: internal error: {type(exc).__name__}: {exc} "
+                   "(please report this with the command you ran)", err=True)
+        code = 2
+    sys.exit(code)
+
+
+def _main(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...],
+          ignore: tuple[str, ...], extend_select: tuple[str, ...], config_path: str | None,
+          fail_on: str | None, exit_zero: bool, baseline: str | None,
+          write_baseline: str | None, jobs: int | None, no_cache: bool,
+          no_suppressions: bool, show_source: bool, stats: bool, list_rules: bool,
+          explain: str | None, no_prefilter: bool) -> int:
+    from apisec_lint.config import load_config
+    from apisec_lint.rule import Registry
+
+    registry = Registry.load()
+    if list_rules:
+        click.echo(_list_rules(registry), nl=False)
+        return 0
+    if explain:
+        rule = registry.lookup(explain)
+        if rule is None:
+            raise UsageError(f"unknown rule {explain!r}; see --list-rules")
+        click.echo(_explain(rule))
+        return 0
+
+    targets = paths or (".",)
+    config = load_config(config_path, targets, registry)
+    if select:
+        config = replace(config, select=_split(select))
+    if ignore:
+        config = replace(config, ignore=(*config.ignore, *_split(ignore)))
+    if extend_select:
+        config = replace(config, extend_select=(*config.extend_select, *_split(extend_select)))
+    if fail_on:
+        config = replace(config, fail_on=Severity.parse(fail_on))
+    if no_suppressions:
+        config = replace(config, no_suppressions=True)
+    for sels in (config.select, config.ignore, config.extend_select):
+        registry.check_selectors(sels)
+    enabled = registry.select(config.select, config.ignore, config.extend_select)
+
+    from apisec_lint.engine import run
+    from apisec_lint.packs import load_knowledge
+
+    knowledge = load_knowledge(config.packs)
+    result = run(targets, config, registry, knowledge, enabled=enabled, jobs=jobs,
+                 use_cache=not no_cache, baseline=baseline, prefilter=not no_prefilter)
+
+    if write_baseline:
+        from apisec_lint.baseline import write_baseline as write
+
+        write(write_baseline, result.findings)
+        click.echo(f"apisec-lint: wrote {len(result.findings)} finding(s) to {write_baseline}",
+                   err=True)
+        return 0
+
+    from apisec_lint.report import ReportOptions, renderer
+
+    stream_is_tty = output is None and sys.stdout.isatty()
+    color = fmt == "text" and stream_is_tty and "NO_COLOR" not in os.environ
+    text = renderer(fmt)(result, registry, ReportOptions(color=color, show_source=show_source,
+                                                         stats=stats))
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise UsageError(f"{output}: cannot write report: {exc.strerror or exc}") from None
+    else:
+        click.echo(text, nl=False)
+    if stats and fmt != "text":
+        click.echo(f"apisec-lint: {result.files} files, {result.lines} lines, "
+                   f"{result.seconds:.2f}s ({result.cached} from cache)", err=True)
+    for err in result.errors if fmt != "text" else ():
+        click.echo(f"apisec-lint: {err.path}: {err.message}", err=True)
+
+    if exit_zero:
+        return 0
+    failing = [f for f in result.findings if f.severity >= config.fail_on]
+    return 1 if failing or result.errors else 0
+
+
+def _list_rules(registry: Any) -> str:
+    lines = [f"{'code':<7} {'name':<38} {'severity':<8} {'fix':<4} summary"]
+    for rule in registry.rules:
+        fix = "yes" if rule.fixable else "-"
+        lines.append(f"{rule.code:<7} {rule.name:<38} {rule.severity!s:<8} {fix:<4} "
+                     f"{rule.summary()}")
+    return "\n".join(lines) + "\n"
+
+
+def _explain(rule: Any) -> str:
+    head = (f"{rule.code} ({rule.name}) — severity {rule.severity}"
+            + (f", CWE-{rule.cwe}" if rule.cwe else "")
+            + (f"; fixable: {rule.fix_description or 'yes'}" if rule.fixable else "; not fixable"))
+    return f"{head}\n\n{rule.documentation()}\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
