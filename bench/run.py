@@ -9,8 +9,10 @@ Each command runs as its own process, from process start to exit (wall clock), a
 times in interleaved rounds so that drift of a noisy machine hits every tool alike. The
 peak RSS is ``ru_maxrss`` from ``os.wait4``: the largest resident set of the process or
 of any of its (waited-for) descendants, i.e. of the biggest single process of the tree,
-not their sum. The number to read is each tool's median as a ratio to bandit's median on
-the same corpus in the same run: absolute seconds move with the machine, ratios much less.
+not their sum. Commands are started by a small launcher (``spawner.py``) so that the
+benchmark's own memory does not count. The number to read is each tool's median as a
+ratio to bandit's median on the same corpus in the same run: absolute seconds move with
+the machine, ratios much less.
 
 Tools that are not installed are reported as such. apisec-lint is taken from
 ``--apisec`` or found like the others: in ``--tool-bin``, on PATH, then beside this
@@ -20,18 +22,15 @@ interpreter. Only the standard library is used.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
 import shlex
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -64,35 +63,51 @@ class Outcome:
     stderr: bytes
 
 
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
-
-
 def _maxrss_mb(maxrss: int) -> float:
     # kilobytes on Linux, bytes on macOS
     return maxrss / (1024 * 1024) if sys.platform == "darwin" else maxrss / 1024
 
 
-def measure(argv: list[str], cwd: Path, timeout: float) -> Outcome:
-    """Run ``argv`` in ``cwd`` once; wall time, CPU time and peak RSS from ``os.wait4``."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                start_new_session=True)
-        timer = threading.Timer(timeout, _kill_group, (proc.pid,))
-        timer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-        out.seek(0)
-        err.seek(0)
-        sample = Sample(seconds, usage.ru_utime + usage.ru_stime, _maxrss_mb(usage.ru_maxrss),
-                        proc.returncode)
-        return Outcome(sample, out.read(), err.read())
+class Spawner:
+    """Runs commands through ``spawner.py``, a launcher process of a few MB, so that the
+    benchmark's own memory does not show up in the commands' peak RSS (see there)."""
+
+    def __init__(self) -> None:
+        self._tmp = Path(tempfile.mkdtemp(prefix="apisec-bench-io-"))
+        self._proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", str(Path(__file__).with_name("spawner.py"))],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def measure(self, argv: list[str], cwd: Path, timeout: float) -> Outcome:
+        """Run ``argv`` in ``cwd`` once: wall time, CPU time and peak RSS."""
+        out, err = self._tmp / "stdout", self._tmp / "stderr"
+        request = {"argv": argv, "cwd": str(cwd), "stdout": str(out), "stderr": str(err),
+                   "timeout": timeout}
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._proc.stdin.write(json.dumps(request) + "\n")
+        self._proc.stdin.flush()
+        answer = self._proc.stdout.readline()
+        if not answer:
+            raise RuntimeError("the launcher process (bench/spawner.py) died")
+        a = json.loads(answer)
+        sample = Sample(a["seconds"], a["cpu_seconds"], _maxrss_mb(a["maxrss"]),
+                        a["returncode"])
+        stderr = err.read_bytes()
+        if a["timed_out"]:
+            stderr += f"\ntimed out after {timeout:.0f} s".encode()
+        return Outcome(sample, out.read_bytes(), stderr)
+
+    def close(self) -> None:
+        if self._proc.stdin is not None:
+            self._proc.stdin.close()
+        self._proc.wait()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self) -> Spawner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 # ---------------------------------------------------------------------------------------
@@ -249,13 +264,24 @@ class Result:
         return data
 
 
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Result:
+        samples = [Sample(**s) for s in data.get("samples", [])]  # type: ignore[arg-type]
+        return cls(str(data["corpus"]), str(data["tool"]), int(data["files"]),  # type: ignore[arg-type]
+                   int(data["lines"]), str(data.get("command", "")),  # type: ignore[arg-type]
+                   str(data.get("status", "ok")), samples,
+                   data.get("findings"), str(data.get("note", "")))  # type: ignore[arg-type]
+
+
 def _stderr_tail(stderr: bytes) -> str:
     lines = stderr.decode("utf-8", "replace").strip().splitlines()
     return lines[-1][:200] if lines else ""
 
 
 class Runner:
-    def __init__(self, runs: int, timeout: float, log: Callable[[str], None]) -> None:
+    def __init__(self, spawner: Spawner, runs: int, timeout: float,
+                 log: Callable[[str], None]) -> None:
+        self.measure = spawner.measure
         self.runs = runs
         self.timeout = timeout
         self.log = log
@@ -278,7 +304,7 @@ class Runner:
     def _run(self, tool: Tool, case: Case, result: Result, workdir: Path,
              argv: list[str], label: str) -> None:
         (workdir.parent / "bandit.json").unlink(missing_ok=True)
-        outcome = measure(argv, workdir, self.timeout)
+        outcome = self.measure(argv, workdir, self.timeout)
         status, findings = self._check(tool, case, outcome)
         if tool.family == "bandit" and status == "ok":
             try:
@@ -297,7 +323,7 @@ class Runner:
 
     def _fill_cache(self, tool: Tool, case: Case, workdir: Path, argv: list[str],
                     result: Result) -> None:
-        outcome = measure(argv, workdir, self.timeout)
+        outcome = self.measure(argv, workdir, self.timeout)
         status, _ = self._check(tool, case, outcome)
         if status != "ok":
             result.status = status
@@ -352,7 +378,7 @@ def _median_file(root: Path) -> Path | None:
     return files[len(files) // 2] if files else None
 
 
-def prime(tools: list[Tool], base: Path, timeout: float, log: Callable[[str], None]) -> None:
+def prime(runner: Runner, tools: list[Tool], base: Path) -> None:
     """One untimed run of each tool on a tiny file: byte-compiles and pages in its code, so
     the first timed run of a tool is not penalised."""
     src = base / "prime" / "work" / "src"
@@ -361,8 +387,8 @@ def prime(tools: list[Tool], base: Path, timeout: float, log: Callable[[str], No
     case = Case("prime", src, "src", False, 1, 3)
     for tool in tools:
         if tool.exe is not None and tool.mode == "plain":
-            measure(tool.argv(tool.exe, case), src.parent, timeout)
-    log("tools primed")
+            runner.measure(tool.argv(tool.exe, case), src.parent, runner.timeout)
+    runner.log("tools primed")
 
 
 # ---------------------------------------------------------------------------------------
@@ -379,6 +405,9 @@ def machine_info() -> dict[str, object]:
     }
     if hasattr(os, "sched_getaffinity"):
         info["usable_cpus"] = len(os.sched_getaffinity(0))
+    if hasattr(os, "getloadavg"):
+        # other work on the machine shows here, and makes absolute times meaningless
+        info["load_average"] = [round(x, 2) for x in os.getloadavg()]
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -512,6 +541,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     p.add_argument("--check-targets", action="store_true",
                    help="exit 1 when a target of issue #7 is missed")
+    p.add_argument("--from-json", type=Path, metavar="FILE",
+                   help="run nothing: print the table of results saved with --json")
     args = p.parse_args(argv)
     families = {t.strip() for t in args.tools.split(",") if t.strip()}
     if not families or not families <= set(TOOL_FAMILIES):
@@ -539,8 +570,33 @@ def _resolve_apisec(spec: str | None, tool_bin: Path | None) -> list[str] | None
     return [exe] if exe else None
 
 
+def print_report(info: dict[str, object], runs: int, results: list[Result],
+                 markdown: bool) -> list[dict[str, object]]:
+    print(f"machine: {info.get('cpu')}, {info.get('nproc')} CPUs, "
+          f"{info.get('memory_gb', '?')} GB; Python {info.get('python')}; {info.get('platform')}")
+    if "load_average" in info:
+        print(f"load average before / after the run: {info.get('load_average_before', '?')}"
+              f" / {info['load_average']}")
+    print(f"runs per command: {runs}; times are wall clock, process start to exit; "
+          "'vs bandit' is the median over bandit's median")
+    print()
+    print(format_table(results, markdown=markdown))
+    notes = [f"  {r.corpus} / {r.tool}: {r.note}" for r in results if r.note]
+    if notes:
+        print("\nnotes:\n" + "\n".join(notes))
+    checks = check_targets(results)
+    if checks:
+        print("\ntargets (issue #7):\n" + format_targets(checks))
+    return checks
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.from_json:
+        doc = json.loads(args.from_json.read_text(encoding="utf-8"))
+        saved = [Result.from_json(r) for r in doc["results"]]
+        checks = print_report(doc["machine"], doc["runs"], saved, args.markdown)
+        return 1 if args.check_targets and any(not c["pass"] for c in checks) else 0
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
@@ -562,29 +618,21 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as exc:
         log(f"error: {exc}")
         return 2
+    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     results: list[Result] = []
-    runner = Runner(args.runs, args.timeout, log)
-    with tempfile.TemporaryDirectory(prefix="apisec-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="apisec-bench-") as tmp, Spawner() as spawner:
+        runner = Runner(spawner, args.runs, args.timeout, log)
         base = Path(tmp)
-        prime(tools, base, args.timeout, log)
+        prime(runner, tools, base)
         for case in cases:
             log(f"{case.corpus}: {case.files:,} files, {case.lines:,} lines")
             results += runner.run_case(case, tools, base)
             shutil.rmtree(base / case.corpus, ignore_errors=True)
 
     info = machine_info()
-    print(f"machine: {info.get('cpu')}, {info.get('nproc')} CPUs, "
-          f"{info.get('memory_gb', '?')} GB; Python {info['python']}; {info['platform']}")
-    print(f"runs per command: {args.runs}; times are wall clock, process start to exit; "
-          "'vs bandit' is the median over bandit's median")
-    print()
-    print(format_table(results, markdown=args.markdown))
-    notes = [f"  {r.corpus} / {r.tool}: {r.note}" for r in results if r.note]
-    if notes:
-        print("\nnotes:\n" + "\n".join(notes))
-    checks = check_targets(results)
-    if checks:
-        print("\ntargets (issue #7):\n" + format_targets(checks))
+    if load_before is not None:
+        info["load_average_before"] = [round(x, 2) for x in load_before]
+    checks = print_report(info, args.runs, results, args.markdown)
     if args.json:
         doc = {"machine": info, "runs": args.runs, "quick": args.quick, "tools": versions,
                "results": [r.to_json() for r in results], "targets": checks}
