@@ -426,13 +426,17 @@ def _secs(x: float) -> str:
     return f"{x:.3f}" if x < 10 else f"{x:.2f}" if x < 100 else f"{x:.1f}"
 
 
+def _ratio(x: float) -> str:
+    return f"{x:.3f}x" if x < 0.095 else f"{x:.2f}x"
+
+
 def table_rows(results: list[Result]) -> list[list[str]]:
     bandit = {r.corpus: r.median for r in results if r.tool == "bandit" and r.ok}
     rows = []
     for r in results:
         row = [r.corpus, r.tool, f"{r.files:,}", f"{r.lines:,}"]
         if r.ok:
-            ratio = f"{r.median / bandit[r.corpus]:.2f}x" if r.corpus in bandit else "n/a"
+            ratio = _ratio(r.median / bandit[r.corpus]) if r.corpus in bandit else "n/a"
             row += [_secs(r.min), _secs(r.median), f"{r.lines / r.median:,.0f}", _secs(r.cpu),
                     f"{r.rss:,.0f}", ratio]
         else:
