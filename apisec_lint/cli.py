@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import click
@@ -59,26 +59,26 @@ class _Command(click.Command):
               help="Write the current findings to a baseline file and exit 0.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1),
               help="Worker processes (default: all cores).")
+@click.option("--force-exclude", is_flag=True,
+              help="Apply excludes and .gitignore to files named on the command line too "
+                   "(what a pre-commit hook wants).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write .apisec-lint-cache/.")
 @click.option("--no-suppressions", is_flag=True, help="Ignore inline suppressions (audits).")
 @click.option("--show-source", is_flag=True, help="Text format: show the offending line.")
 @click.option("--stats", is_flag=True, help="Print counts per rule and timing.")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
+@click.option("--permissions", is_flag=True,
+              help="Instead of findings, print the least-privilege report: each API key "
+                   "the code uses and the permissions its calls need (text or json).")
 @click.option("--no-prefilter", is_flag=True, hidden=True,
               help="Parse every file even when no rule could fire (to check the fast path).")
 @click.version_option(__version__, "--version", prog_name="apisec-lint")
-def main(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...],
-         ignore: tuple[str, ...], extend_select: tuple[str, ...], config_path: str | None,
-         fail_on: str | None, exit_zero: bool, baseline: str | None, write_baseline: str | None,
-         jobs: int | None, no_cache: bool, no_suppressions: bool, show_source: bool,
-         stats: bool, list_rules: bool, explain: str | None, no_prefilter: bool) -> None:
+def main(**opts: Any) -> None:
     """Find leaked keys, disabled TLS, missing rate limits, untrusted order input and
     over-broad API keys in code that trades through crypto-exchange APIs."""
     try:
-        code = _main(paths, fmt, output, select, ignore, extend_select, config_path, fail_on,
-                     exit_zero, baseline, write_baseline, jobs, no_cache, no_suppressions,
-                     show_source, stats, list_rules, explain, no_prefilter)
+        code = _main(Options(**opts))
     except UsageError as exc:
         click.echo(f"apisec-lint: error: {exc}", err=True)
         code = 2
@@ -92,12 +92,41 @@ def main(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str
     sys.exit(code)
 
 
-def _main(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...],
-          ignore: tuple[str, ...], extend_select: tuple[str, ...], config_path: str | None,
-          fail_on: str | None, exit_zero: bool, baseline: str | None,
-          write_baseline: str | None, jobs: int | None, no_cache: bool,
-          no_suppressions: bool, show_source: bool, stats: bool, list_rules: bool,
-          explain: str | None, no_prefilter: bool) -> int:
+@dataclass(frozen=True)
+class Options:
+    """The parsed command line."""
+
+    paths: tuple[str, ...] = ()
+    fmt: str = "text"
+    output: str | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    config_path: str | None = None
+    fail_on: str | None = None
+    exit_zero: bool = False
+    baseline: str | None = None
+    write_baseline: str | None = None
+    jobs: int | None = None
+    force_exclude: bool = False
+    no_cache: bool = False
+    no_suppressions: bool = False
+    show_source: bool = False
+    stats: bool = False
+    list_rules: bool = False
+    explain: str | None = None
+    permissions: bool = False
+    no_prefilter: bool = False
+
+
+def _main(o: Options) -> int:
+    paths, fmt, output, select, ignore = o.paths, o.fmt, o.output, o.select, o.ignore
+    extend_select, config_path, fail_on, exit_zero = (o.extend_select, o.config_path,
+                                                      o.fail_on, o.exit_zero)
+    baseline, write_baseline, jobs, no_cache = o.baseline, o.write_baseline, o.jobs, o.no_cache
+    no_suppressions, show_source, stats = o.no_suppressions, o.show_source, o.stats
+    list_rules, explain, no_prefilter, permissions = (o.list_rules, o.explain, o.no_prefilter,
+                                                      o.permissions)
     from apisec_lint.config import load_config
     from apisec_lint.rule import Registry
 
@@ -124,6 +153,8 @@ def _main(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[st
         config = replace(config, fail_on=Severity.parse(fail_on))
     if no_suppressions:
         config = replace(config, no_suppressions=True)
+    if o.force_exclude:
+        config = replace(config, force_exclude=True)
     for sels in (config.select, config.ignore, config.extend_select):
         registry.check_selectors(sels)
     enabled = registry.select(config.select, config.ignore, config.extend_select)
@@ -132,8 +163,13 @@ def _main(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[st
     from apisec_lint.packs import load_knowledge
 
     knowledge = load_knowledge(config.packs)
+    if permissions:
+        return _permissions(targets, config, knowledge, fmt, output, jobs)
+    from apisec_lint.progress import Progress
+
     result = run(targets, config, registry, knowledge, enabled=enabled, jobs=jobs,
-                 use_cache=not no_cache, baseline=baseline, prefilter=not no_prefilter)
+                 use_cache=not no_cache, baseline=baseline, prefilter=not no_prefilter,
+                 progress=Progress() if Progress.wanted() else None)
 
     if write_baseline:
         from apisec_lint.baseline import write_baseline as write
@@ -167,6 +203,30 @@ def _main(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[st
         return 0
     failing = [f for f in result.findings if f.severity >= config.fail_on]
     return 1 if failing or result.errors else 0
+
+
+def _permissions(targets: Sequence[str], config: Any, knowledge: Any, fmt: str,
+                 output: str | None, jobs: int | None) -> int:
+    """``--permissions``: the least-privilege report instead of findings."""
+    from apisec_lint.permissions import render_json, render_text, run_permissions
+
+    if fmt not in ("text", "json"):
+        raise UsageError(f"--permissions prints text or json, not {fmt}")
+    report = run_permissions(targets, config, knowledge, jobs=jobs)
+    text = render_json(report, __version__) if fmt == "json" else render_text(report)
+    _write(text, output)
+    return 0
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise UsageError(f"{output}: cannot write report: {exc.strerror or exc}") from None
+    else:
+        click.echo(text, nl=False)
 
 
 def _list_rules(registry: Any) -> str:

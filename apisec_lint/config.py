@@ -39,6 +39,7 @@ CORE_KEYS: dict[str, str] = {
     "fail-on": "str",
     "packs": "list[str]",
     "respect-gitignore": "bool",
+    "force-exclude": "bool",
     "file-timeout": "number",
     "keys": "table[list[str]]",
 }
@@ -110,8 +111,12 @@ def find_config(start: Path) -> Path | None:
         if pyproject.is_file():
             try:
                 data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            except OSError:
                 data = {}
+            except UnicodeDecodeError as exc:
+                raise ConfigError(f"{pyproject}: config is not UTF-8 (byte {exc.start})") from None
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"{pyproject}: invalid TOML: {exc}") from None
             if "apisec-lint" in data.get("tool", {}):
                 return pyproject
         dotfile = folder / DOTFILE
@@ -194,6 +199,8 @@ def build_config(table: dict[str, Any], registry: Registry, *, source: str = "",
             config = replace(config, packs=tuple(str((base / p).resolve()) for p in value))
         elif key == "respect-gitignore":
             config = replace(config, respect_gitignore=value)
+        elif key == "force-exclude":
+            config = replace(config, force_exclude=value)
         elif key == "file-timeout":
             extras.append((key, float(value)))
         elif key == "keys":

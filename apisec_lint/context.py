@@ -148,17 +148,30 @@ class FileContext:
             snippet_key=snippet_key, secret=secret))
 
     # -- positions -------------------------------------------------------------------
+    @cached_property
+    def positions(self) -> Any:
+        """Node -> CodeRange for the whole module. Costly: computed once, and only when
+        something is reported (or a rule needs the position of a flow step)."""
+        from libcst.metadata import MetadataWrapper, PositionProvider
+
+        wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+        return wrapper.resolve(PositionProvider)
+
+    def position(self, node: Any) -> Span | None:
+        """The Span of ``node`` (1-based columns), or None for a node not in the tree."""
+        pos = self.positions.get(node)
+        if pos is None:
+            return None
+        return Span(pos.start.line, pos.start.column + 1, pos.end.line, pos.end.column + 1)
+
     def resolve(self) -> list[Report]:
         """Fill in spans, statement lines and snippet keys of the node reports."""
         pending = [r for r in self.reports if r.span is None]
         if not pending:
             return self.reports
-        from libcst.metadata import MetadataWrapper, PositionProvider
-
         from apisec_lint._lazy import cst
 
-        wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-        positions = wrapper.resolve(PositionProvider)
+        positions = self.positions
         parents: dict[int, Any] | None = None
         stmt_types = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
         for rep in pending:
@@ -183,7 +196,8 @@ class FileContext:
             spos = positions[stmt]
             if isinstance(stmt, cst.SimpleStatementLine):
                 rep.statement_lines = (spos.start.line, spos.end.line)
-                code = self.module.code_for_node(stmt)
+                # the statement itself: comments above or after it do not change the key
+                code = "; ".join(self.module.code_for_node(small) for small in stmt.body)
             else:
                 rep.statement_lines = (spos.start.line, rep.span.end_line)
                 code = self.module.code_for_node(rep.node)

@@ -75,17 +75,18 @@ def _head(path: str) -> bytes:
 
 class Discovery:
     def __init__(self, exclude: Iterable[str] = (), extend_exclude: Iterable[str] = (),
-                 respect_gitignore: bool = True, root: str = ".") -> None:
+                 respect_gitignore: bool = True, root: str = ".",
+                 force_exclude: bool = False) -> None:
         import pathspec
 
         self._pathspec = pathspec
-        patterns = list(exclude) if list(exclude) else list(DEFAULT_EXCLUDES)
-        if list(exclude):
-            patterns = list(DEFAULT_EXCLUDES) + patterns
+        # As in ruff: ``exclude`` replaces the defaults, ``extend-exclude`` adds to them.
+        patterns = list(exclude) or list(DEFAULT_EXCLUDES)
         patterns += list(extend_exclude)
-        self.exclude = pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+        self.exclude = pathspec.GitIgnoreSpec.from_lines(patterns)
         self.respect_gitignore = respect_gitignore
         self.root = os.path.abspath(root)
+        self.force_exclude = force_exclude
 
     def _rel(self, path: str) -> str:
         try:
@@ -113,11 +114,9 @@ class Discovery:
                     jobs.setdefault(job.display, job)
             elif os.path.isfile(raw):
                 kind = kind_of(raw, _head(raw))
-                if kind is None and raw.endswith(".pyi"):
-                    continue
                 if kind is None:
-                    # Named explicitly: scan it as Python if it has no known kind
-                    # but looks like source (pre-commit passes only matching files).
+                    continue  # not a kind we scan (pre-commit filters by name anyway)
+                if self.force_exclude and (self.excluded(raw, False) or self._ignored_any(raw)):
                     continue
                 try:
                     size = os.path.getsize(raw)
@@ -152,7 +151,7 @@ class Discovery:
                 if os.path.isfile(gi):
                     try:
                         with open(gi, encoding="utf-8", errors="replace") as fh:
-                            spec = self._pathspec.PathSpec.from_lines("gitwildmatch", fh)
+                            spec = self._pathspec.GitIgnoreSpec.from_lines(fh)
                         gitignores.append((os.path.abspath(folder), spec))
                     except OSError:
                         pass
@@ -195,6 +194,27 @@ class Discovery:
                         size = 0
                     yield FileJob(path, _display(path), kind, size)
             stack.extend(reversed(subdirs))
+
+    def _ignored_any(self, path: str) -> bool:
+        """Is ``path`` gitignored by a .gitignore between the root and its folder?"""
+        if not self.respect_gitignore:
+            return False
+        ap = os.path.abspath(path)
+        if not ap.startswith(self.root + os.sep):
+            return False
+        specs: list[tuple[str, object]] = []
+        folder = self.root
+        for part in os.path.relpath(os.path.dirname(ap), self.root).split(os.sep):
+            if part not in ("", "."):
+                folder = os.path.join(folder, part)
+            gi = os.path.join(folder, ".gitignore")
+            if os.path.isfile(gi):
+                try:
+                    with open(gi, encoding="utf-8", errors="replace") as fh:
+                        specs.append((folder, self._pathspec.GitIgnoreSpec.from_lines(fh)))
+                except OSError:
+                    pass
+        return self._ignored(path, False, specs)
 
     @staticmethod
     def _ignored(path: str, is_dir: bool, gitignores: list[tuple[str, object]]) -> bool:

@@ -74,7 +74,7 @@ def _timed(session: Session, path: str, display: str, kind: Any,
     if not use_timer:
         return process_file(session, path, display, kind, data)
 
-    class _Timeout(Exception):
+    class _Timeout(BaseException):  # passes through the pipeline's own handlers
         pass
 
     def _alarm(signum: int, frame: Any) -> None:
@@ -109,7 +109,7 @@ def run(paths: Sequence[str], config: Config, registry: Registry, knowledge: Kno
         progress: Any = None) -> RunResult:
     start = time.perf_counter()
     discovery = Discovery(config.exclude, config.extend_exclude, config.respect_gitignore,
-                          root=config.root)
+                          root=config.root, force_exclude=config.force_exclude)
     files, walk_errors = discovery.files(paths)
     errors = [FileError(p, m) for p, m in walk_errors]
     session = Session(registry, knowledge, config, enabled, prefilter)
@@ -144,14 +144,18 @@ def run(paths: Sequence[str], config: Config, registry: Registry, knowledge: Kno
         todo.append((job, data, key))
 
     njobs = jobs or default_jobs()
+    if progress:
+        progress.start(len(todo))
     if njobs > 1 and len(todo) >= POOL_MIN_FILES:
-        fresh = _run_pool(todo, session, njobs)
+        fresh = _run_pool(todo, session, njobs, progress)
     else:
         fresh = []
         for job, data, _ in todo:
             fresh.append(_timed(session, job.path, job.display, job.kind, data))
             if progress:
-                progress(1)
+                progress.advance(1)
+    if progress:
+        progress.done()
     for (job, _, key), result in zip(todo, fresh, strict=True):
         results[job.display] = result
         if cache is not None and key is not None and not result.errors:
@@ -176,7 +180,7 @@ def run(paths: Sequence[str], config: Config, registry: Registry, knowledge: Kno
 
 
 def _run_pool(todo: list[tuple[FileJob, bytes | None, str | None]], session: Session,
-              njobs: int) -> list[FileResult]:
+              njobs: int, progress: Any = None) -> list[FileResult]:
     import multiprocessing
 
     global _SESSION
@@ -192,6 +196,8 @@ def _run_pool(todo: list[tuple[FileJob, bytes | None, str | None]], session: Ses
                                        session.prefilter)) as pool:
         for i, result in zip(order, pool.map(_work, work, chunksize=chunk), strict=True):
             out[i] = result
+            if progress:
+                progress.advance(1)
     return [r for r in out if r is not None]
 
 

@@ -55,10 +55,33 @@ def _f(kind: str, required: bool = False, fields: Mapping[str, Field] | None = N
 
 ROLES = ("key", "secret", "passphrase", "uid", "token", "private_key", "wallet", "password")
 
+#: The permission vocabulary of the least-privilege report (SPEC §3), weakest first.
+#: ``trade`` in a pack means "trade:spot or trade:futures, decided by [[markets]]".
+PERMISSIONS = ("read", "read:account", "trade:spot", "trade:futures", "transfer", "withdraw")
+PERMISSION_CHOICES = (*PERMISSIONS, "trade")
+GRANT_CHOICES = ("trade", "transfer", "withdraw")
+FUNDS_ROLES = ("address", "amount", "destination")
+
 PARAM = {
     "name": _f("str"),
     "position": _f("int"),
     "role": _f("str", choices=ROLES),
+}
+
+#: Where untrusted data comes from (decides the APS4xx severity).
+TAINT_KINDS = ("web", "chat", "websocket", "http", "cli")
+SANITIZER_ROLES = ("validator", "clamp", "schema", "terminator", "encoder", "clean",
+                   "converter", "propagator")
+SINK_KINDS = ("order", "edit", "leverage", "margin", "position", "funds")
+#: What a sink parameter is.
+SINK_ROLES = ("symbol", "side", "type", "amount", "price", "trigger_price", "leverage",
+              "margin_mode", "position_mode", "address", "tag", "network", "currency",
+              "account", "order_id", "params", "orders", "option", "url", "body")
+
+SINK_PARAM = {
+    "name": _f("str"),
+    "position": _f("int"),
+    "role": _f("str", True, choices=SINK_ROLES),
 }
 
 #: section name -> (is an array of tables, field specs). Rule families add their
@@ -98,8 +121,281 @@ SECTIONS: dict[str, tuple[bool, Mapping[str, Field]]] = {
         "config_key": _f("str"),  # a key of the client's config dict
         "attribute": _f("str"),  # ``client.<attribute> = value``
         "bad": _f("list[any]"),  # literal values that are insecure
+        "bad_names": _f("list[str]"),  # qualified names that are insecure (ssl.CERT_NONE)
         "below": _f("number"),  # numeric values below this are insecure
+        "required": _f("bool"),  # leaving the argument out is insecure too (timeouts)
+        # ``attribute`` knobs: last-name patterns of receivers of unknown type that still
+        # count (``*session`` for ``http_session.verify = False``)
+        "receivers": _f("list[str]"),
         "message": _f("str"),
+        "doc": _f("str"),
+    }),
+    # ---- transport (APS2xx) and rate limits (APS3xx)
+    # An exchange (or market-data service): the domains of its API hosts (a domain
+    # matches itself and every subdomain) and, for ccxt ids, the default ``rateLimit``
+    # in milliseconds between requests.
+    "exchanges": (True, {
+        "id": _f("str", True),
+        "domains": _f("list[str]"),
+        "rate_limit": _f("number"),
+        "doc": _f("str"),
+    }),
+    # The methods of an SDK client that go over the network (loops and retries).
+    # Without an entry every public method of the SDK's clients counts.
+    "network": (True, {
+        "sdk": _f("str", True),
+        "methods": _f("list[str]", True),  # name patterns (``fetch*``, ``*[Pp]rivate*``)
+        "exclude": _f("list[str]"),
+        "doc": _f("str"),
+    }),
+    # What paces a loop: sleeps, limiters, throttling decorators. ``calls``/``decorators``
+    # are qualified-name patterns, ``methods`` are methods of a client of ``sdk``,
+    # ``names`` match the last name of a call, context manager or decorator of unknown
+    # origin. ``unit``: what the first argument of a sleep counts in.
+    "throttles": (True, {
+        "calls": _f("list[str]"),
+        "sdk": _f("str"),
+        "methods": _f("list[str]"),
+        "names": _f("list[str]"),
+        "decorators": _f("list[str]"),
+        "unit": _f("str", choices=("s", "ms")),
+        "doc": _f("str"),
+    }),
+    # Exceptions that signal a transient network, availability or rate-limit error: an
+    # ``except`` of one of these inside a loop is a retry.
+    "transient_errors": (True, {
+        "names": _f("list[str]", True),  # qualified-name patterns
+        "sdk": _f("str"),
+        "doc": _f("str"),
+    }),
+    # Functions that are insecure to call or to install as a value
+    # (``ssl._create_unverified_context``); ``topic`` says which rule reports them.
+    "unsafe_calls": (True, {
+        "topic": _f("str", True),
+        "calls": _f("list[str]", True),
+        "message": _f("str"),
+        "doc": _f("str"),
+    }),
+    # Environment variables that are insecure to set from code to one of ``bad``.
+    "environment": (True, {
+        "topic": _f("str", True),
+        "name": _f("str", True),
+        "bad": _f("list[any]", True),
+        "message": _f("str"),
+        "doc": _f("str"),
+    }),
+    # Keys of a larger configuration (a JSON/YAML/TOML file, or a Python dict) under
+    # which a client config of ``sdk`` lives: freqtrade's ``exchange.ccxt_config``.
+    # ``markers``: keys that make a mapping a client config of ``sdk`` even without a
+    # wrapper key (``enableRateLimit`` is ccxt's own name).
+    "client_configs": (True, {
+        "sdk": _f("str", True),
+        "keys": _f("list[str]"),
+        "markers": _f("list[str]"),
+        "doc": _f("str"),
+    }),
+    # ---- order safety (APS4xx): the taint model. See docs/rules.md "APS4xx".
+    # Where untrusted data comes from. ``objects``: qualified names whose value and
+    # everything read from it (attributes, items, method results, iteration) is
+    # untrusted (``flask.request``, ``sys.argv``); ``calls``: qualified callees whose
+    # return value is (``builtins.input``, ``websockets.connect``); ``methods``: method
+    # names on any receiver, applied only when the file imports one of ``imports``;
+    # ``dotted``: expressions as written (``request.POST``), also gated by ``imports``.
+    # A call source whose URL names one of ``exclude_hosts`` is not untrusted.
+    "taint_sources": (True, {
+        "kind": _f("str", True, choices=TAINT_KINDS),
+        "framework": _f("str"),
+        "objects": _f("list[str]"),
+        "calls": _f("list[str]"),
+        "methods": _f("list[str]"),
+        "dotted": _f("list[str]"),
+        "imports": _f("list[str]"),
+        "exclude_hosts": _f("list[str]"),
+        "doc": _f("str"),
+    }),
+    # Functions whose parameters carry untrusted data because a framework calls them
+    # with it: decorated (``decorators`` qualified patterns, or ``decorator_methods``
+    # on any receiver when the file imports one of ``imports``), registered by a call
+    # (``calls`` / ``methods`` with the function passed as ``callback``), or methods
+    # named ``function_names`` of a class derived from ``bases``. ``params`` lists the
+    # untrusted positions (not counting self), default all; parameters annotated with
+    # ``skip_annotations`` or defaulting to a ``skip_defaults`` call are not untrusted;
+    # ``clean_attributes`` of an untrusted parameter are server-side state.
+    "taint_handlers": (True, {
+        "kind": _f("str", True, choices=TAINT_KINDS),
+        "framework": _f("str"),
+        "decorators": _f("list[str]"),
+        "decorator_methods": _f("list[str]"),
+        "calls": _f("list[str]"),
+        "methods": _f("list[str]"),
+        "callback": _f("table", fields={"name": _f("str"), "position": _f("int")}),
+        "function_names": _f("list[str]"),
+        "bases": _f("list[str]"),
+        "params": _f("list[int]"),
+        "skip_annotations": _f("list[str]"),
+        "skip_defaults": _f("list[str]"),
+        "clean_attributes": _f("list[str]"),
+        "imports": _f("list[str]"),
+        "doc": _f("str"),
+    }),
+    # What a call does to untrusted data. role: validator (validates its arguments:
+    # as a statement it raises on bad input, in a condition it is true for good input,
+    # its value is clean), clamp (result bounded when any argument is trusted: min),
+    # (numpy.clip: only its ``bound`` argument counts), schema (validates ``instance``
+    # against ``schema``, per property), terminator
+    # (never returns: abort, sys.exit), encoder (structured encoding: not string
+    # formatting), clean (result is never untrusted: len), converter (changes the type,
+    # does NOT validate: float, Decimal), propagator (client methods that return their
+    # argument reformatted: amount_to_precision). ``calls``: qualified patterns;
+    # ``names``: bare function names / patterns; ``methods``: method names.
+    "taint_sanitizers": (True, {
+        "role": _f("str", True, choices=SANITIZER_ROLES),
+        "calls": _f("list[str]"),
+        "names": _f("list[str]"),
+        "methods": _f("list[str]"),
+        "instance": _f("table", fields={"name": _f("str"), "position": _f("int")}),
+        "schema": _f("table", fields={"name": _f("str"), "position": _f("int")}),
+        # clamp: the upper-bound argument that must be trusted (default: any argument)
+        "bound": _f("table", fields={"name": _f("str"), "position": _f("int")}),
+        "doc": _f("str"),
+    }),
+    # Declarative validation of request models (pydantic, FastAPI parameters): a field
+    # or parameter is validated when its type is a ``literal_types`` subscript or an
+    # enum (``enum_bases``), or a ``constraint_calls`` call in its type or default
+    # passes one of ``constraint_keywords``, or a ``validator_decorators`` method
+    # names it.
+    "taint_models": (True, {
+        "bases": _f("list[str]"),
+        "constraint_calls": _f("list[str]"),
+        "constraint_keywords": _f("list[str]"),
+        "literal_types": _f("list[str]"),
+        "enum_bases": _f("list[str]"),
+        "validator_decorators": _f("list[str]"),
+        "doc": _f("str"),
+    }),
+    # Values that scale an order size (APS405): identifiers matching ``names``
+    # (glob, case-insensitive) and results of ``methods``.
+    "size_factors": (True, {
+        "names": _f("list[str]"),
+        "methods": _f("list[str]"),
+        "doc": _f("str"),
+    }),
+    # SDK methods that place, edit or size orders, set leverage/margin/positions or
+    # move funds, with the parameters that matter (name and/or position, and what the
+    # parameter is). ``sdk`` is the [[clients]] sdk of the receiver.
+    "order_sinks": (True, {
+        "sdk": _f("str", True),
+        "kind": _f("str", True, choices=SINK_KINDS),
+        "methods": _f("list[str]"),
+        "method_patterns": _f("list[str]"),
+        "params": _f("list[table]", True, fields=SINK_PARAM),
+        "doc": _f("str"),
+    }),
+    # REST paths of order/leverage/funds endpoints: a raw HTTP call (``http_senders``)
+    # whose URL contains one is a sink for its URL, query parameters and body.
+    "order_endpoints": (True, {
+        "kind": _f("str", True, choices=SINK_KINDS),
+        "paths": _f("list[str]", True),
+        "exchange": _f("str"),
+        "doc": _f("str"),
+    }),
+    # Calls that send an HTTP request: where the URL, the HTTP verb (for generic
+    # ``request`` calls) and the query/body arguments are.
+    "http_senders": (True, {
+        "calls": _f("list[str]"),
+        "methods": _f("list[str]"),
+        "imports": _f("list[str]"),
+        "url": _f("table", True, fields={"name": _f("str"), "position": _f("int")}),
+        "verb": _f("table", fields={"name": _f("str"), "position": _f("int")}),
+        "params": _f("list[table]", True, fields=SINK_PARAM),
+        "doc": _f("str"),
+    }),
+    # Calls that execute or unsafely deserialize their input (APS403). ``data`` is the
+    # argument read; with ``loader`` set, the call is safe when that argument names one
+    # of ``safe_loaders``.
+    "unsafe_deserializers": (True, {
+        "calls": _f("list[str]", True),
+        "data": _f("table", fields={"name": _f("str"), "position": _f("int")}),
+        "loader": _f("table", fields={"name": _f("str"), "position": _f("int")}),
+        "safe_loaders": _f("list[str]"),
+        "doc": _f("str"),
+    }),
+    # ---- key permissions (APS5xx) -------------------------------------------------
+    # Which permission an SDK method needs. A method name is compared case-insensitively
+    # with underscores removed (``create_order`` == ``createOrder``); ``regex`` entries
+    # (ccxt implicit endpoints) are matched against that normalised name, and the first
+    # matching entry of a pack wins, after every exact ``methods`` match.
+    "permissions": (True, {
+        "sdk": _f("str", True),  # ClientInfo.sdk of the receiver
+        "permission": _f("str", True, choices=PERMISSION_CHOICES),
+        "methods": _f("list[str]"),
+        "regex": _f("list[str]"),
+        "exchanges": _f("list[str]"),  # only for clients of these exchange ids
+        # Arguments that decide how dangerous a funds call is (APS503).
+        "args": _f("list[table]", fields={"name": _f("str"), "position": _f("int"),
+                                          "role": _f("str", True, choices=FUNDS_ROLES)}),
+        # Lowercase substrings one of which every matching call's source contains
+        # (prefilter tokens; required for withdraw/transfer entries).
+        "triggers": _f("list[str]"),
+        "doc": _f("str"),
+    }),
+    # How to tell a futures/margin order from a spot one, for ``permission = "trade"``.
+    # A client-level entry (``futures_exchanges`` / ``config_key``) or a call-level one
+    # (``param``/``position`` with ``spot_values`` / ``futures_values`` / ``futures_regex``).
+    "markets": (True, {
+        "sdk": _f("str", True),
+        "futures_exchanges": _f("list[str]"),
+        "config_key": _f("str"),  # dotted key in the client's config dict
+        "futures_values": _f("list[str]"),
+        "spot_values": _f("list[str]"),
+        "futures_regex": _f("str"),
+        "param": _f("str"),
+        "position": _f("int"),
+        "doc": _f("str"),
+    }),
+    # A call that creates or modifies an API key, and which of its arguments grant what.
+    "key_grants": (True, {
+        "sdk": _f("str"),  # methods/regex on a client of this sdk
+        "methods": _f("list[str]"),  # case-insensitive exact names
+        "regex": _f("list[str]"),  # on the normalised method name (needs ``triggers``)
+        "calls": _f("list[str]"),  # qualified-name patterns of callees
+        "endpoints": _f("list[str]"),  # regexes on the URL of a raw REST call
+        "triggers": _f("list[str]"),  # prefilter tokens for regex/endpoints entries
+        "action": _f("str", True, choices=("create", "modify")),
+        # the key's parameters are keys of the dict passed at this position (raw REST
+        # payloads, ccxt implicit methods); else keyword/positional arguments
+        "payload": _f("int"),
+        "grants": _f("list[table]", fields={
+            "param": _f("str"),
+            "position": _f("int"),
+            "contains": _f("list[any]"),  # any token of the value is one of these
+            "equals": _f("list[any]"),  # the value is one of these
+            "always": _f("bool"),  # the call itself grants it
+            "missing": _f("bool"),  # an absent argument grants it (SDK default)
+            "permission": _f("str", True, choices=GRANT_CHOICES),
+        }),
+        "ip": _f("table", fields={
+            "param": _f("str", True),
+            "position": _f("int"),
+            "bad": _f("list[any]"),  # tokens that mean "no restriction"
+            "missing": _f("bool"),  # absent means unrestricted (on create)
+        }),
+        "doc": _f("str"),
+    }),
+    # Where a credential value comes from: environment lookups and config-file loaders.
+    "credential_sources": (True, {
+        "kind": _f("str", True, choices=("env", "file")),
+        "calls": _f("list[str]"),  # env: the name is an argument; file: loads a file
+        "subscripts": _f("list[str]"),  # env mappings: ``os.environ["X"]``
+        "param": _f("str"),
+        "position": _f("int"),
+        "doc": _f("str"),
+    }),
+    # Raw HTTP calls whose URL and payload APS5xx reads (REST key management).
+    "rest_calls": (True, {
+        "calls": _f("list[str]", True),
+        "url": _f("table", fields={"name": _f("str"), "position": _f("int")}),
+        "payload": _f("list[str]"),  # keyword arguments holding the request parameters
         "doc": _f("str"),
     }),
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,12 +33,16 @@ class Session:
     config: Config
     enabled: frozenset[str]
     prefilter: bool = True
-    _tokens: dict[str, frozenset[bytes] | None] = field(default_factory=dict)
+    _groups: dict[str, tuple[tuple[bytes, ...], ...] | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for rule in self.registry.rules:
-            self._tokens[rule.code] = rule.trigger_tokens(self.knowledge)
+            groups = rule.trigger_groups(self.knowledge)
+            self._groups[rule.code] = None if groups is None else tuple(
+                _minimal(group) for group in groups)
         self.name_to_code = {r.name: r.code for r in self.registry.rules}
+        self._applicable = frozenset(r.code for r in self.registry.rules
+                                     if r.applies(self.config))
         self.severity_overrides = {code: sev for code, sev in self.config.severity}
 
     def rules_for(self, display_path: str, kind: FileKind) -> list[type[Rule]]:
@@ -45,7 +50,8 @@ class Session:
         for pattern, selectors in self.config.per_file_ignores:
             if _path_matches(display_path, pattern):
                 enabled -= self.registry.select(selectors, ())
-        return [r for r in self.registry.rules if r.code in enabled and kind in r.kinds]
+        return [r for r in self.registry.rules
+                if r.code in enabled and kind in r.kinds and r.code in self._applicable]
 
     def triggered(self, rules: Iterable[type[Rule]], data: bytes) -> list[type[Rule]]:
         """The rules whose trigger tokens occur in ``data`` (all, without prefilter)."""
@@ -53,12 +59,31 @@ class Session:
         if not self.prefilter:
             return rules
         low = data.lower()
+        seen: dict[bytes, bool] = {}  # each token is searched once per file
+
+        def present(token: bytes) -> bool:
+            found = seen.get(token)
+            if found is None:
+                found = seen[token] = token in low
+            return found
+
         out = []
         for rule in rules:
-            tokens = self._tokens.get(rule.code)
-            if tokens is None or any(t in low for t in tokens):
+            groups = self._groups.get(rule.code)
+            if groups is None or all(any(present(t) for t in group) for group in groups):
                 out.append(rule)
         return out
+
+
+def _minimal(tokens: frozenset[bytes]) -> tuple[bytes, ...]:
+    """Drop tokens that contain a shorter token of the same group (if "leverage" is
+    present, so is... nothing more is learnt from "set_leverage"); shortest first."""
+    ordered = sorted(set(tokens), key=lambda t: (len(t), t))
+    kept: list[bytes] = []
+    for token in ordered:
+        if not any(k in token for k in kept):
+            kept.append(token)
+    return tuple(kept)
 
 
 def _path_matches(path: str, pattern: str) -> bool:
@@ -152,6 +177,12 @@ def _run_python(session: Session, ctx: FileContext, checks: list[type[Rule]],
     from apisec_lint.walk import WalkState, walk
 
     try:
+        guard = _risky_parse(ctx.text)
+        if guard:
+            if diag.SyntaxErrorDiagnostic.code not in enabled:
+                return []
+            return [_diag(diag.SyntaxErrorDiagnostic, ctx.path, 1, 1,
+                          f"file not analysed: {guard}")]
         module = cst.parse_module(ctx.text)
     except cst.ParserSyntaxError as exc:
         if diag.SyntaxErrorDiagnostic.code not in enabled:
@@ -206,6 +237,46 @@ def _run_python(session: Session, ctx: FileContext, checks: list[type[Rule]],
     if diag.InternalErrorDiagnostic.code not in enabled:
         out = []
     return out
+
+
+_BRACKETS = re.compile(r"\(\)|\[\]|\{\}")
+_KEEP = bytes(range(256)).translate(None, b"()[]{}")
+
+
+def _risky_parse(text: str) -> str:
+    """Why ``text`` must not reach libcst's native parser, or "".
+
+    libcst's parser overflows its stack (a segfault, not an exception) on input nested
+    a few thousand levels deep, which CPython itself rejects. Files that look deep (long
+    lines or deeply nested brackets) are first checked with :func:`ast.parse`, which
+    fails cleanly; ordinary files skip the check.
+    """
+    longest = max((len(line) for line in text.splitlines()), default=0)
+    deep = False
+    if longest <= 4000:
+        brackets = text.encode("utf-8", "replace").translate(None, _KEEP).decode()
+        for _ in range(60):
+            reduced = _BRACKETS.sub("", brackets)
+            if reduced == brackets:
+                break
+            brackets = reduced
+        else:
+            deep = True
+    if longest <= 4000 and not deep:
+        return ""
+    import ast
+
+    try:
+        ast.parse(text)
+    except RecursionError:
+        return "nested too deeply to parse"
+    except MemoryError:
+        return "too large or nested to parse"
+    except SyntaxError as exc:
+        return f"syntax error at line {exc.lineno}: {exc.msg}"
+    except (ValueError, OverflowError) as exc:
+        return f"cannot parse: {exc}"
+    return ""
 
 
 def _run_each(ctx: FileContext, checks: list[type[Rule]], call: Any,

@@ -30,6 +30,7 @@ from apisec_lint.types import FileKind, Severity
 if TYPE_CHECKING:
     from apisec_lint.context import FileContext
     from apisec_lint.packs import Knowledge
+    from apisec_lint.types import Config
 
 CODE_RE = re.compile(r"^APS\d{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -93,6 +94,19 @@ class Rule:
         if cls.triggers is None:
             return None
         return frozenset(t.lower().encode() for t in cls.triggers)
+
+    @classmethod
+    def trigger_groups(cls, knowledge: Knowledge) -> tuple[frozenset[bytes], ...] | None:
+        """Prefilter as groups: a file must contain a token of *every* group (an AND of
+        ORs). By default the single group of :meth:`trigger_tokens`."""
+        tokens = cls.trigger_tokens(knowledge)
+        return None if tokens is None else (tokens,)
+
+    @classmethod
+    def applies(cls, config: Config) -> bool:
+        """Whether the rule can fire at all under ``config`` (e.g. it needs an option
+        that is not set); a rule that cannot is never run, which keeps files unparsed."""
+        return True
 
     @classmethod
     def family(cls) -> str:
@@ -199,10 +213,11 @@ class Registry:
         up = sel.upper()
         if up == "ALL":
             return list(self.rules)
-        matched = [r for r in self.rules if r.code.startswith(up)]
-        if not matched or not up.startswith("APS"):
+        if not re.fullmatch(r"APS\d{0,3}", up):
             raise UsageError(f"unknown rule selector {selector!r}{self._hint(sel)}")
-        return matched
+        # A well-formed code or prefix is valid even when no installed rule has it yet
+        # (a config written for a newer version keeps working).
+        return [r for r in self.rules if r.code.startswith(up)]
 
     def _hint(self, text: str) -> str:
         close = difflib.get_close_matches(text.lower(), list(self.by_name), n=1)

@@ -128,6 +128,7 @@ class Config:
     packs: tuple[str, ...] = ()
     rule_options: tuple[tuple[str, Any], ...] = ()
     respect_gitignore: bool = True
+    force_exclude: bool = False
     no_suppressions: bool = False
     # Where config-relative paths (packs, excludes) are anchored.
     root: str = "."

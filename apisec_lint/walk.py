@@ -46,6 +46,16 @@ _SKIP_FIELDS = frozenset({
 })
 
 _fields_cache: dict[type, tuple[str, ...]] = {}
+# type -> is it a CSTNode? (CSTNode is an ABC: isinstance through it is slow)
+_is_node: dict[type, bool] = {}
+
+
+def is_node(value: Any) -> bool:
+    tp = type(value)
+    known = _is_node.get(tp)
+    if known is None:
+        known = _is_node[tp] = isinstance(value, cst.CSTNode)
+    return known
 
 
 def child_fields(tp: type) -> tuple[str, ...]:
@@ -59,31 +69,29 @@ def child_fields(tp: type) -> tuple[str, ...]:
 
 def iter_children(node: Any) -> Iterator[Any]:
     """The child nodes of ``node`` that the walker visits, in source order."""
-    base = cst.CSTNode
     for name in child_fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, base):
+        if is_node(value):
             yield value
         elif type(value) in (tuple, list):
             for item in value:
-                if isinstance(item, base):
+                if is_node(item):
                     yield item
 
 
 def iter_tree(node: Any) -> Iterator[Any]:
     """Every visited node below (and including) ``node``, in source order."""
     stack = [node]
-    base = cst.CSTNode
     while stack:
         current = stack.pop()
         yield current
         kids: list[Any] = []
         for name in child_fields(type(current)):
             value = getattr(current, name)
-            if isinstance(value, base):
+            if is_node(value):
                 kids.append(value)
             elif type(value) in (tuple, list):
-                kids.extend(v for v in value if isinstance(v, base))
+                kids.extend(v for v in value if is_node(v))
         kids.reverse()
         stack.extend(kids)
 
@@ -126,7 +134,6 @@ def walk(module: Any, rules: list[Any], state: WalkState) -> None:
         resolved[tp] = entry
         return entry
 
-    base = cst.CSTNode
     scopes, statements = state.scopes, state.statements
     stack: list[Any] = [module]
     while stack:
@@ -157,9 +164,9 @@ def walk(module: Any, rules: list[Any], state: WalkState) -> None:
         kids: list[Any] = []
         for name in child_fields(tp):
             value = getattr(node, name)
-            if isinstance(value, base):
+            if is_node(value):
                 kids.append(value)
             elif type(value) in (tuple, list):
-                kids.extend(v for v in value if isinstance(v, base))
+                kids.extend(v for v in value if is_node(v))
         kids.reverse()
         stack.extend(kids)

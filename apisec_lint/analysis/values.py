@@ -115,8 +115,7 @@ class Values:
     # -- indexing ------------------------------------------------------------------
     def _index(self, module: Any) -> None:
         stack: list[tuple[Any, Any]] = [(module, module)]
-        base = cst.CSTNode
-        from apisec_lint.walk import child_fields
+        from apisec_lint.walk import child_fields, is_node
 
         while stack:
             node, scope = stack.pop()
@@ -138,10 +137,10 @@ class Values:
                         call.func.value.value, []).append((None, call.args[0].value))
             for name in child_fields(type(node)):
                 value = getattr(node, name)
-                if isinstance(value, base):
+                if is_node(value):
                     stack.append((value, inner))
                 elif type(value) in (tuple, list):
-                    stack.extend((v, inner) for v in value if isinstance(v, base))
+                    stack.extend((v, inner) for v in value if is_node(v))
 
     def _bind(self, target: Any, value: Any, scope: Any) -> None:
         if isinstance(target, cst.Name):

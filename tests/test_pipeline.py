@@ -1,0 +1,104 @@
+"""The per-file pipeline: decoding, parse failures, bad input never hides other files."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from conftest import write
+
+from apisec_lint.testing import check_snippet
+
+TLS = "import requests\nrequests.get(url, verify=False, timeout=5)\n"
+
+
+def _rules(doc: dict) -> list[tuple[str, str, int]]:
+    return [(f["path"], f["rule"], f["line"]) for f in doc["findings"]]
+
+
+def test_bad_files_do_not_hide_good_findings(cli, tmp_path) -> None:
+    write(tmp_path, "good.py", TLS)
+    write(tmp_path, "syntax.py", "import requests\nverify = False\nclass Bot\n    pass\n")
+    write(tmp_path, "py2.py", 'import requests\nverify = 1\nprint "hello"\n')
+    (tmp_path / "latin.py").write_bytes(b"import requests\nverify = '\xff'\n")
+    (tmp_path / "binary.py").write_bytes(b"\x00\x01verify\x00\xff" * 10)
+    write(tmp_path, "empty.py", "")
+    doc = cli.json(".")
+    found = _rules(doc)
+    assert ("good.py", "APS201", 2) in found
+    assert ("syntax.py", "APS001", 4) in found
+    assert any(p == "py2.py" and r == "APS001" for p, r, _ in found)
+    assert ("latin.py", "APS002", 2) in found
+    assert ("binary.py", "APS002", 1) in found
+    assert not any(p == "empty.py" for p, _, _ in found)
+    py2 = next(f for f in doc["findings"] if f["path"] == "py2.py")
+    assert "Python 2" in py2["message"]
+
+
+def test_coding_cookie_and_bom(cli, tmp_path) -> None:
+    (tmp_path / "latin.py").write_bytes(
+        b"# -*- coding: latin-1 -*-\nimport requests\n# caf\xe9\nrequests.get(u, verify=False)\n")
+    (tmp_path / "bom.py").write_bytes(b"\xef\xbb\xbf" + TLS.encode())
+    (tmp_path / "wrong.py").write_bytes(b"# coding: klingon\nverify = 1\n")
+    found = _rules(cli.json("."))
+    assert ("latin.py", "APS201", 4) in found
+    assert ("bom.py", "APS201", 2) in found
+    assert any(p == "wrong.py" and r == "APS002" for p, r, _ in found)
+
+
+def test_deeply_nested_expression_is_a_diagnostic(cli, tmp_path) -> None:
+    write(tmp_path, "deep.py", "import requests\nverify = " + "(" * 3000 + "1" + ")" * 3000 + "\n")
+    write(tmp_path, "good.py", TLS)
+    proc = cli.proc("--format", "json", "--no-cache", ".")
+    assert "Traceback" not in proc.stderr
+    found = _rules(json.loads(proc.stdout))
+    assert ("good.py", "APS201", 2) in found
+    assert any(p == "deep.py" and r.startswith("APS0") for p, r, _ in found)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_unreadable_file_is_an_error_not_a_crash(cli, tmp_path) -> None:  # pragma: no cover
+    write(tmp_path, "good.py", TLS)
+    secret = write(tmp_path, "secret.py", TLS)
+    secret.chmod(0)
+    doc = cli.json(".")
+    assert ("good.py", "APS201", 2) in _rules(doc)
+    assert doc["errors"] and doc["errors"][0]["path"] == "secret.py"
+
+
+def test_prefilter_skips_parse_but_keeps_findings_identical() -> None:
+    src = TLS + "def f(verify=False):\n    return verify\n"
+    assert check_snippet(src) == check_snippet(src, prefilter=False)
+    # nothing any rule could fire on: the file is not even parsed (no APS001)
+    assert check_snippet("x = (\n") == []
+
+
+def test_rule_crash_becomes_internal_error_and_others_survive() -> None:
+    from apisec_lint.checks.transport import TlsVerifyDisabled
+    from apisec_lint.rule import Example, Rule
+
+    class Boom(Rule):
+        """Always fails.
+
+        ## What it does
+        Nothing.
+
+        ## Why is this bad?
+        Testing.
+        """
+
+        code = "APS999"
+        name = "boom"
+        triggers = ("import",)
+        VALID = ("",)
+        INVALID = (Example(""),)
+
+        def visit_Call(self, node) -> None:
+            raise ValueError("kaboom")
+
+    from apisec_lint.checks.diagnostics import RULES
+
+    found = check_snippet(TLS, rules=[*RULES, TlsVerifyDisabled, Boom])
+    assert [(f.rule, f.span.line) for f in found] == [("APS003", 1), ("APS201", 2)]
+    assert "APS999 (boom) failed: ValueError: kaboom" in found[0].message
