@@ -489,3 +489,13 @@ def test_ccxt_pro_watch_loops_are_message_driven() -> None:
         "        now = exchange.milliseconds()\n"
     )
     assert not [f for f in check_snippet(src) if f.rule == "APS304"]
+
+
+def test_httpx_module_calls_need_a_timeout_clients_carry_their_own() -> None:
+    def aps303(src: str) -> list[int]:
+        return [f.span.line for f in check_snippet(src) if f.rule == "APS303"]
+
+    assert aps303("import httpx\nhttpx.get('https://x')\n") == [2]
+    assert aps303("import httpx\nhttpx.get('https://x', timeout=5)\n") == []
+    assert aps303("import httpx\nc = httpx.Client()\nc.get('https://x')\n") == []
+    assert aps303("import httpx\nhttpx.post('https://x', timeout=None)\n") == [2]

@@ -344,9 +344,10 @@ class MissingTimeout(KnobRule):
     (reported at the `ClientSession(...)` when the file builds it), and a timeout
     switched off explicitly: `timeout=None` on requests/httpx/aiohttp, ccxt
     `{"timeout": 0}` / `exchange.timeout = None`, python-binance
-    `requests_params={"timeout": None}`, pybit `HTTP(timeout=None)`. httpx has a default
-    timeout, so only an explicit `None` is reported for it. A call passing `**kwargs` is
-    assumed to carry a timeout.
+    `requests_params={"timeout": None}`, pybit `HTTP(timeout=None)`. httpx module calls
+    (`httpx.get(...)`) without a `timeout=` are reported as bandit's B113 does; an
+    `httpx.Client` carries its own timeout (5 s by default), so for its methods only an
+    explicit `None` is reported. A call passing `**kwargs` is assumed to carry a timeout.
 
     ## Why is this bad?
     requests waits forever by default. One stalled TCP connection freezes the bot — with
@@ -375,7 +376,7 @@ class MissingTimeout(KnobRule):
     VALID = (
         "import requests\nrequests.get('https://x', timeout=5)\n",
         "import requests\ndef f(**kw):\n    return requests.get('https://x', **kw)\n",
-        "import httpx\nhttpx.get('https://x')\n",
+        "import httpx\nc = httpx.Client()\nc.get('https://x')\n",
         "import aiohttp\nasync def f():\n"
         "    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as s:\n"
         "        await s.get('https://x')\n",
@@ -409,6 +410,7 @@ class MissingTimeout(KnobRule):
         Example("from pybit.unified_trading import HTTP\n"
                 "s = HTTP(api_key='k', api_secret='s', timeout=None)\n",
                 lines=(2,)),
+        Example("import httpx\nhttpx.get('https://x')\n", lines=(2,)),
     )
 
     def begin(self) -> None:
