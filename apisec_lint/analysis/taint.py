@@ -42,6 +42,7 @@ from typing import Any
 
 from apisec_lint._lazy import cst
 from apisec_lint.analysis.calls import find_arg
+from apisec_lint.analysis.imports import dotted_name
 from apisec_lint.analysis.values import Const, DictVal, literal
 from apisec_lint.packs import Knowledge, compile_pattern, matches_any
 from apisec_lint.types import FlowStep, Severity
@@ -424,15 +425,7 @@ def _is_stringy(node: Any) -> bool:
     return False
 
 
-def _dotted(node: Any) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
-        node = node.value
-    if isinstance(node, cst.Name):
-        parts.append(node.value)
-        return ".".join(reversed(parts))
-    return None
+_dotted = dotted_name  # one implementation: analysis.imports
 
 
 def _glob_any(name: str, patterns: Iterable[str]) -> bool:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from apisec_lint._lazy import cst
+from apisec_lint.analysis.imports import dotted_name
 
 _MAX_DEPTH = 24
 _MAX_CANDIDATES = 64
@@ -316,14 +317,7 @@ class Values:
 
 def _attr_key(node: Any) -> str | None:
     """``self.exchange`` -> "self.exchange"; other attribute chains likewise."""
-    parts: list[str] = []
-    while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
-        node = node.value
-    if isinstance(node, cst.Name):
-        parts.append(node.value)
-        return ".".join(reversed(parts))
-    return None
+    return dotted_name(node)
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 
 from apisec_lint._lazy import cst
 from apisec_lint.analysis.calls import find_arg
+from apisec_lint.analysis.imports import dotted_name
 from apisec_lint.analysis.taint import EMPTY, Taint, TaintAnalysis, static_text, taint_analysis
 from apisec_lint.analysis.values import Const, literal
 from apisec_lint.packs import Knowledge, compile_pattern, matches_any
@@ -449,15 +450,7 @@ def _call_name(call: Any) -> str | None:
     return None
 
 
-def _dotted(node: Any) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
-        node = node.value
-    if isinstance(node, cst.Name):
-        parts.append(node.value)
-        return ".".join(reversed(parts))
-    return None
+_dotted = dotted_name  # one implementation: analysis.imports
 
 
 def _short(ctx: Any, node: Any) -> str:
