@@ -596,3 +596,19 @@ def test_the_cache_holds_no_secret(cli, tmp_path) -> None:
     for path in cached:
         assert secret.encode() not in path.read_bytes(), path
     assert json.loads(result.stdout)["findings"] == first["findings"]
+
+
+def test_a_token_the_view_just_issued_is_not_a_leak() -> None:
+    src = (
+        "from fastapi import FastAPI\n"
+        "app = FastAPI()\n"
+        "@app.post('/token')\n"
+        "def login(user: str):\n"
+        "    access_token = create_token({'u': user}, kind='access')\n"
+        "    return {'access_token': access_token}\n"
+    )
+    assert not [f for f in check_snippet(src) if f.rule == "APS104"]
+    # a stored credential returned by a view is still a leak
+    leak = src.replace("create_token({'u': user}, kind='access')", "os.environ['API_TOKEN']")
+    leak = "import os\n" + leak
+    assert [f.span.line for f in check_snippet(leak) if f.rule == "APS104"] == [7]

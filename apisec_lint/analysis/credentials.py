@@ -220,6 +220,10 @@ class Credentials:
                     found = self._dict_origin(cand, key)
                     if found:
                         return found
+            if info and info.role == "token" and all(_minted(s) for s in sources):
+                # a session/JWT token the code just issued (``create_token(...)``) is
+                # handed to its client by design; it is not a stored credential
+                return None
             if info and info.strength == "strong" and any(literal(s) is UNKNOWN for s in sources):
                 return Origin("name", key, info.role)
             return None
@@ -343,3 +347,19 @@ def credentials(ctx: FileContext) -> Credentials:
     """The shared :class:`Credentials` analysis of the file ``ctx`` describes."""
     found: Credentials = ctx.analysis("credentials", Credentials)
     return found
+
+
+_MINTING = ("create", "generate", "issue", "mint", "encode", "make", "new")
+
+
+def _minted(expr: Any) -> bool:
+    """``create_token(...)`` / ``jwt.encode(...)`` / ``await issue_token(...)``."""
+    if isinstance(expr, cst.Await):
+        expr = expr.expression
+    if not isinstance(expr, cst.Call):
+        return False
+    func = expr.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else (
+        func.value if isinstance(func, cst.Name) else "")
+    return name.lower().lstrip("_").startswith(_MINTING)
+
