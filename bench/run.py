@@ -627,6 +627,11 @@ def main(argv: list[str] | None = None) -> int:
         log(f"error: {exc}")
         return 2
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
+    if load_before is not None and load_before[0] > 0.25 * (os.cpu_count() or 1):
+        # Contention hurts the tools that use every core (apisec-lint, detect-secrets)
+        # far more than single-process bandit: the ratios are then not comparable.
+        log(f"warning: the machine is busy (load average {load_before[0]:.2f}); "
+            "ratios of parallel tools to bandit will read too high")
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="apisec-bench-") as tmp, Spawner() as spawner:
         runner = Runner(spawner, args.runs, args.timeout, log)
