@@ -576,6 +576,7 @@ class Knowledge:
     def __init__(self, packs: Iterable[Pack]) -> None:
         self.packs = tuple(packs)
         self._sections: dict[str, list[dict[str, Any]]] = {}
+        self._derived: dict[str, Any] = {}
         for pack in self.packs:
             for section, value in pack.data.items():
                 if section == "pack":
@@ -588,6 +589,14 @@ class Knowledge:
             digest.update(pack.origin.encode())
             digest.update(repr(sorted(pack.data.items(), key=lambda kv: kv[0])).encode())
         self.digest = digest.hexdigest()
+
+    def derived(self, name: str, factory: Any) -> Any:
+        """An index built from the packs once per process (``factory(knowledge)``),
+        shared by every file and rule that asks for ``name``."""
+        found = self._derived.get(name)
+        if found is None:
+            found = self._derived[name] = factory(self)
+        return found
 
     def section(self, name: str) -> list[dict[str, Any]]:
         return self._sections.get(name, [])

@@ -85,15 +85,9 @@ def _exchange_ok(entry: dict[str, Any], exchange: str) -> bool:
     return not allowed or exchange in allowed
 
 
-_MAPS: dict[str, PermissionMap] = {}
-
-
 def permission_map(knowledge: Knowledge) -> PermissionMap:
     """One map per set of packs (per process)."""
-    found = _MAPS.get(knowledge.digest)
-    if found is None:
-        found = _MAPS[knowledge.digest] = PermissionMap(knowledge)
-    return found
+    return knowledge.derived("permission-map", PermissionMap)
 
 
 # --------------------------------------------------------------------------- results

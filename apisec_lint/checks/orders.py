@@ -140,14 +140,8 @@ class SinkIndex:
         return out
 
 
-_INDEXES: dict[str, SinkIndex] = {}
-
-
 def sink_index(knowledge: Knowledge) -> SinkIndex:
-    index = _INDEXES.get(knowledge.digest)
-    if index is None:
-        index = _INDEXES[knowledge.digest] = SinkIndex(knowledge)
-    return index
+    return knowledge.derived("order-sinks", SinkIndex)
 
 
 # --------------------------------------------------------------------------- sink hits
