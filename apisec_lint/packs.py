@@ -558,7 +558,16 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
 
 
 def matches_any(name: str, patterns: Iterable[str]) -> bool:
-    return any(compile_pattern(p).match(name) for p in patterns)
+    return _combined(patterns if type(patterns) is tuple else tuple(patterns)) \
+        .match(name) is not None
+
+
+@lru_cache(maxsize=1024)
+def _combined(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for a list of patterns (one ``match`` instead of one per pattern)."""
+    if not patterns:
+        return re.compile(r"(?!)")
+    return re.compile("|".join(f"(?:{compile_pattern(p).pattern})" for p in patterns))
 
 
 # --------------------------------------------------------------------------- loading

@@ -138,3 +138,28 @@ def test_tree_index_keeps_source_order_and_scopes() -> None:
     assert scopes["b"] is func and scopes["g"] is func
     assert [type(n).__name__ for n in index.of(libcst.FunctionDef, libcst.Lambda)] == \
         ["FunctionDef", "Lambda"]
+
+
+@pytest.mark.parametrize("source", [
+    "'a'", '"abc"', "r'x\\y'", "u'q'", "'''tri\nple'''", '""""""', "b'x'", "'a' 'b'",
+    "'a' f'{x}'", "R'ab'", "'\\x41'", "'''a'b'''", "'\\''", "Br'x'", "'a' \"b\" 'c'",
+])
+def test_string_value_agrees_with_libcst(source: str) -> None:
+    import libcst
+
+    from apisec_lint.analysis.values import string_value
+
+    node = libcst.parse_expression(source)
+    assert string_value(node) == node.evaluated_value
+
+
+def test_matches_any_is_any_single_pattern_match() -> None:
+    from apisec_lint.packs import compile_pattern, matches_any
+
+    patterns = ["ccxt.*", "binance.**.Client", "requests.[gp]*", "x.y"]
+    for name in ["ccxt.binance", "ccxt.a.b", "binance.client.Client", "binance.Client",
+                 "requests.get", "requests.post", "requests.delete", "x.y", "x.yz", ""]:
+        expected = any(compile_pattern(p).match(name) for p in patterns)
+        assert matches_any(name, patterns) is expected
+        assert matches_any(name, tuple(patterns)) is expected
+    assert matches_any("anything", []) is False

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from apisec_lint._lazy import cst
 from apisec_lint.analysis.calls import find_arg
 from apisec_lint.analysis.imports import dotted_name
-from apisec_lint.analysis.values import Const, DictVal, _attr_key
+from apisec_lint.analysis.values import Const, DictVal, _attr_key, string_value
 from apisec_lint.packs import matches_any
 
 if TYPE_CHECKING:
@@ -403,7 +403,7 @@ class Knobs:
                     el.key, (cst.SimpleString, cst.ConcatenatedString)):
                 continue
             try:
-                key = el.key.evaluated_value
+                key = string_value(el.key)
             except Exception:
                 continue
             if not isinstance(key, str):

@@ -40,7 +40,7 @@ from apisec_lint.analysis.secrets import (
     mask,
     role_label,
 )
-from apisec_lint.analysis.values import Const, DictVal, _attr_key
+from apisec_lint.analysis.values import Const, DictVal, _attr_key, string_value
 from apisec_lint.packs import Knowledge, compile_pattern, matches_any
 from apisec_lint.rule import Example, Rule
 from apisec_lint.types import CONFIG_KINDS, FileKind, Severity, Span
@@ -180,7 +180,7 @@ def _string_value(node: Any) -> Any:
     """The value of a plain string/bytes literal node, else None (f-strings excluded)."""
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         try:
-            value = node.evaluated_value
+            value = string_value(node)
         except Exception:
             return None
         return value if isinstance(value, (str, bytes)) else None

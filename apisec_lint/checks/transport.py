@@ -20,7 +20,7 @@ from apisec_lint.analysis.network import (
     is_local_host,
     scheme_of,
 )
-from apisec_lint.analysis.values import Const
+from apisec_lint.analysis.values import Const, string_value
 from apisec_lint.checks._knobrule import KnobRule, knob_tokens
 from apisec_lint.packs import Knowledge, matches_any
 from apisec_lint.rule import Example, Rule
@@ -490,7 +490,7 @@ class PlaintextEndpoint(Rule):
         if not body.startswith(("http://", "ws://")):
             return
         try:
-            text = node.evaluated_value
+            text = string_value(node)
         except Exception:
             return
         if not isinstance(text, str):
@@ -604,7 +604,7 @@ class TlsWarningsSilenced(Rule):
         if not node.args:
             return
         first = node.args[0].value
-        if isinstance(first, cst.SimpleString) and first.evaluated_value != "ignore":
+        if isinstance(first, cst.SimpleString) and string_value(first) != "ignore":
             return
         for setting in self.knobs.at_call(node, self.knob_list, self.ctx.scope):
             if bad_value(self.knobs, setting) is not None:
