@@ -127,35 +127,45 @@ def facts_of(ctx: FileContext) -> tuple[Use, ...]:
 
 class _LineFinder:
     """Lines of noted uses without libcst's PositionProvider (which costs several parses):
-    the innermost simple statement is generated back to source (libcst round-trips
-    exactly) and found in the text, in walk order; the expression is then found inside
-    it. Compound statements, or a statement not found, fall back to the positions."""
+    the innermost statement (a compound statement's header line) is generated back to
+    source -- libcst round-trips exactly -- and found in the text after the previous use
+    (uses are noted in source order); the expression is then found inside it. A
+    statement not found falls back to the positions."""
 
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
         self.cursor = 0
 
     def line(self, stmt: Any, node: Any) -> int:
-        from apisec_lint._lazy import cst
-
         ctx = self.ctx
-        text = ctx.text
-        if isinstance(stmt, cst.SimpleStatementLine):
-            try:
-                code = ctx.module.code_for_node(stmt.with_changes(leading_lines=()))
-                expr = ctx.module.code_for_node(node)
-            except Exception:
-                code = expr = ""
-            pos = text.find(code, self.cursor) if code else -1
-            if pos < 0 and code:
-                pos = text.find(code)
-            if pos >= 0:
-                self.cursor = pos
-                m = re.search(r"(?<![\w.])" + re.escape(expr) + r"(?!\w)", code) if expr else None
-                inner = code.count("\n", 0, m.start()) if m else 0
-                return text.count("\n", 0, pos) + 1 + inner
+        found = self._find(stmt, node) if stmt is not None else None
+        if found is not None:
+            return found
         span = ctx.position(node)
         return span.line if span is not None else 1
+
+    def _find(self, stmt: Any, node: Any) -> int | None:
+        from apisec_lint._lazy import cst
+
+        module, text = self.ctx.module, self.ctx.text
+        try:
+            code = module.code_for_node(stmt.with_changes(leading_lines=()))
+            expr = module.code_for_node(node)
+        except Exception:
+            return None
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            code = code.split("\n", 1)[0]  # the header of a compound statement
+        code = code.rstrip("\r\n")
+        m = re.search(r"(?<![\w.])" + re.escape(expr) + r"(?!\w)", code) if expr else None
+        if not code or m is None:
+            return None
+        pos = text.find(code, self.cursor)
+        if pos < 0:
+            pos = text.find(code)
+        if pos < 0:
+            return None
+        self.cursor = pos
+        return text.count("\n", 0, pos) + 1 + code.count("\n", 0, m.start())
 
 
 # --------------------------------------------------------------------------- resolution

@@ -185,6 +185,15 @@ def test_secret_named_constant_is_reported_once(cli, tmp_path) -> None:
     assert _findings(cli, ".") == []
 
 
+def test_literal_reported_by_format_in_its_own_file_is_not_reported_twice(cli, tmp_path) -> None:
+    aws = "AKIA" + "".join(_RNG.choice(string.ascii_uppercase + "234567") for _ in range(16))
+    write(tmp_path, "settings.py", f"A = '{aws}'\n")
+    write(tmp_path, "bot.py", "import ccxt\nfrom settings import A\n"
+                              "ex = ccxt.binance({'apiKey': A})\n")
+    found = _findings(cli, ".")
+    assert [(f["path"], f["line"], f["rule"]) for f in found] == [("settings.py", 1, "APS102")]
+
+
 def test_file_scanned_alone_reports_nothing_in_unscanned_modules(cli, tmp_path) -> None:
     """Only scanned files are joined: ``apisec-lint bot.py`` (or a pre-commit run that
     passes only bot.py) does not read settings.py, so nothing is reported there."""
@@ -261,3 +270,41 @@ def test_resolve_maps_imports_to_scanned_files_only() -> None:
     assert resolve("ccxt.K", "bot.py", files) is None  # not scanned: never sys.path
     assert resolve("conf.K", "/abs/pkg/bot.py", {"/abs/pkg/conf.py"}) == ("/abs/pkg/conf.py", "K")
     assert resolve("..conf.K", "bot.py", {"../conf.py"}) == ("../conf.py", "K")
+
+
+def _facts(code: str) -> tuple:
+    from dataclasses import replace
+
+    from apisec_lint.packs import load_knowledge
+    from apisec_lint.pipeline import Session, process_file
+    from apisec_lint.testing import registry
+    from apisec_lint.types import Config, FileKind
+
+    reg = registry()
+    config = replace(Config())
+    session = Session(reg, load_knowledge(()), config, reg.select(("APS",), ()))
+    return process_file(session, "bot.py", "bot.py", FileKind.PYTHON, code.encode()).facts
+
+
+def test_use_facts_carry_ref_line_role_and_slot() -> None:
+    code = ("import ccxt\nfrom binance.client import Client\nimport conf\n"
+            "from .settings import K1, K2 as S\n\n"
+            "async def f():\n    async with ccxt.binance({'apiKey': K1}) as ex:\n        pass\n"
+            "    if True:\n        c = Client(S,\n                   conf.SEC)\n"
+            "    c = Client(S,\n               conf.SEC)\n"
+            "ex = ccxt.okx()\nex.password = conf.PASS\n"
+            "c = Client(K1, 'x'); d = Client(os.environ['K'], print)")
+    assert _facts(code) == (
+        (".settings.K1", 7, "key", "ccxt.binance({'apiKey': ...})"),
+        (".settings.K1", 16, "key", "Client(api_key=...)"),
+        (".settings.K2", 10, "key", "Client(api_key=...)"),
+        (".settings.K2", 12, "key", "Client(api_key=...)"),
+        ("conf.PASS", 15, "passphrase", "ex.password (client attribute)"),
+        ("conf.SEC", 11, "secret", "Client(api_secret=...)"),
+        ("conf.SEC", 13, "secret", "Client(api_secret=...)"),
+    )
+
+
+def test_files_without_imported_credentials_have_no_facts() -> None:
+    assert _facts("import ccxt, os\nK = os.environ['K']\nex = ccxt.binance({'apiKey': K})\n") == ()
+    assert _facts("x = 1\n") == ()
