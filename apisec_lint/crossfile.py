@@ -128,13 +128,15 @@ def facts_of(ctx: FileContext) -> tuple[Use, ...]:
 class _LineFinder:
     """Lines of noted uses without libcst's PositionProvider (which costs several parses):
     the innermost statement (a compound statement's header line) is generated back to
-    source -- libcst round-trips exactly -- and found in the text after the previous use
-    (uses are noted in source order); the expression is then found inside it. A
-    statement not found falls back to the positions."""
+    source -- libcst round-trips exactly, but for the indentation of continuation lines
+    -- and found in the text after the previous statement (uses are noted in walk order);
+    the expression is then found inside it. A statement not found (never seen) falls
+    back to the positions."""
 
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
         self.cursor = 0
+        self.found: dict[int, tuple[Any, int]] = {}  # id(statement) -> (statement, offset)
 
     def line(self, stmt: Any, node: Any) -> int:
         ctx = self.ctx
@@ -156,16 +158,28 @@ class _LineFinder:
         if not isinstance(stmt, cst.SimpleStatementLine):
             code = code.split("\n", 1)[0]  # the header of a compound statement
         code = code.rstrip("\r\n")
+        if not code:
+            return None
+        # the expression's own line, or the sink statement's when the value was built
+        # in an earlier statement (``cfg = {"apiKey": K1}`` ... ``ccxt.binance(cfg)``)
         m = re.search(r"(?<![\w.])" + re.escape(expr) + r"(?!\w)", code) if expr else None
-        if not code or m is None:
-            return None
-        pos = text.find(code, self.cursor)
-        if pos < 0:
-            pos = text.find(code)
-        if pos < 0:
-            return None
-        self.cursor = pos
-        return text.count("\n", 0, pos) + 1 + code.count("\n", 0, m.start())
+        inner = code.count("\n", 0, m.start()) if m is not None else 0
+        # Generated from a nested block, continuation lines lose the block's indentation:
+        # any leading blanks match.
+        known = self.found.get(id(stmt))
+        if known is not None and known[0] is stmt:
+            start = known[1]
+        else:
+            lines = code.split("\n")
+            pattern = re.compile(re.escape(lines[0]) + "".join(
+                "\n[ \t]*" + re.escape(line.lstrip(" \t")) for line in lines[1:]))
+            found = pattern.search(text, self.cursor) or pattern.search(text)
+            if found is None:
+                return None
+            start = found.start()
+            self.cursor = found.end()  # the next statement noted comes after this one
+            self.found[id(stmt)] = (stmt, start)
+        return text.count("\n", 0, start) + 1 + inner
 
 
 # --------------------------------------------------------------------------- resolution

@@ -293,15 +293,20 @@ def test_use_facts_carry_ref_line_role_and_slot() -> None:
             "    if True:\n        c = Client(S,\n                   conf.SEC)\n"
             "    c = Client(S,\n               conf.SEC)\n"
             "ex = ccxt.okx()\nex.password = conf.PASS\n"
-            "c = Client(K1, 'x'); d = Client(os.environ['K'], print)")
+            "c = Client(K1, 'x'); d = Client(os.environ['K'], print)\n"
+            "cfg = {'apiKey': K1}\ncfg['secret'] = conf.SEC\n\nex = ccxt.binance(cfg)\n"
+            "ex = ccxt.binance({\n    'apiKey': conf.KEY})\n")
     assert _facts(code) == (
         (".settings.K1", 7, "key", "ccxt.binance({'apiKey': ...})"),
         (".settings.K1", 16, "key", "Client(api_key=...)"),
+        (".settings.K1", 20, "key", "ccxt.binance({'apiKey': ...})"),
         (".settings.K2", 10, "key", "Client(api_key=...)"),
         (".settings.K2", 12, "key", "Client(api_key=...)"),
+        ("conf.KEY", 22, "key", "ccxt.binance({'apiKey': ...})"),
         ("conf.PASS", 15, "passphrase", "ex.password (client attribute)"),
         ("conf.SEC", 11, "secret", "Client(api_secret=...)"),
         ("conf.SEC", 13, "secret", "Client(api_secret=...)"),
+        ("conf.SEC", 20, "secret", "ccxt.binance({'secret': ...})"),
     )
 
 
