@@ -313,3 +313,24 @@ def test_use_facts_carry_ref_line_role_and_slot() -> None:
 def test_files_without_imported_credentials_have_no_facts() -> None:
     assert _facts("import ccxt, os\nK = os.environ['K']\nex = ccxt.binance({'apiKey': K})\n") == ()
     assert _facts("x = 1\n") == ()
+
+
+def test_the_documented_cross_file_example_holds(cli, tmp_path) -> None:
+    from apisec_lint.checks.credentials import HardcodedCredential
+
+    doc = HardcodedCredential.documentation()
+    section = doc[doc.index("## Across files"):doc.index("## Options")]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    settings, bot = block.split("# bot.py\n")
+    settings = settings.replace("# settings.py\n", "").replace("lAkbQmFPlrSA...", KEY)
+    write(tmp_path, "settings.py", settings)
+    write(tmp_path, "bot.py", bot)
+    line = int(section.split("Invalid (`settings.py`, line ", 1)[1].split(")", 1)[0])
+    assert _aps1(_findings(cli, ".")) == [("settings.py", line, "APS101")]
+    for valid in ('K1 = "YOUR_API_KEY"\n', f'K1 = "{KEY}"\n'):
+        write(tmp_path, "settings.py", valid)
+        write(tmp_path, "bot.py", bot.replace('"apiKey"', '"timeout"') if KEY in valid else bot)
+        assert _findings(cli, ".") == []
+    write(tmp_path, "bot.py", bot)
+    assert _findings(cli, "bot.py") == []
+    assert len(_findings(cli, ".")) == 1

@@ -293,6 +293,32 @@ class HardcodedCredential(Rule):
     um = UMFutures(key=os.environ["BINANCE_KEY"], secret=os.environ["BINANCE_SECRET"])
     ```
 
+    ## Across files
+    A module constant defined in one scanned file and imported into a client in another
+    (`from settings import K1`, `import settings` + `settings.K1`, `from .settings import
+    K1`, `from pkg.settings import K1 as KEY`, a package `__init__` re-export) is reported
+    at the literal in the defining file, naming the use (`... reaches
+    ccxt.binance({'apiKey': ...}) in bot.py:3`). Imports are resolved among the scanned
+    files only (relative imports from the importing package, absolute ones from the
+    importing file's folder and its parents), never through `sys.path`: with only
+    `bot.py` scanned (a pre-commit run on that file alone), nothing is reported in
+    `settings.py`. The defining file's suppressions, per-file ignores and baseline apply.
+    A literal that APS102 already reports in its own file (a secret-named constant) is
+    not reported twice.
+
+    Invalid (`settings.py`, line 1):
+    ```python
+    # settings.py
+    K1 = "lAkbQmFPlrSA..."
+    # bot.py
+    import ccxt
+    from settings import K1
+    ex = ccxt.binance({"apiKey": K1})
+    ```
+
+    Valid: `K1 = "YOUR_API_KEY"` (a placeholder), `K1` not reaching a credential slot
+    (`ccxt.binance({"timeout": K1})`), or `settings.py` not among the scanned files.
+
     ## Options
     `placeholder-patterns`: extra regexes (whole value, case-insensitive) for your
     project's placeholders.
