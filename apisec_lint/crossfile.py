@@ -96,6 +96,8 @@ def _refs(ctx: FileContext, expr: Any, scope: Any, depth: int, out: set[str]) ->
             for src in sources:
                 _refs(ctx, src, scope, nxt, out)
             return
+        if _parameter(ctx, key.split(".")[0]):
+            return  # ``def connect(K1): Client(K1)``: the parameter, not the import
         ref = ctx.imports.qualified_name(expr)
         if ref and not ref.startswith("builtins.") and _split(ref) is not None:
             out.add(ref)
@@ -112,6 +114,19 @@ def _refs(ctx: FileContext, expr: Any, scope: Any, depth: int, out: set[str]) ->
         # ``os.getenv("K") or settings.K1``: the fallback reaches the client
         _refs(ctx, expr.left, scope, nxt, out)
         _refs(ctx, expr.right, scope, nxt, out)
+
+
+def _parameter(ctx: FileContext, name: str) -> bool:
+    from apisec_lint._lazy import cst
+
+    for scope in (ctx.state.scopes if ctx.state is not None else ()):
+        params = getattr(scope, "params", None)
+        if isinstance(params, cst.Parameters):
+            for param in (*params.posonly_params, *params.params, *params.kwonly_params,
+                          params.star_arg, params.star_kwarg):
+                if isinstance(param, cst.Param) and param.name.value == name:
+                    return True
+    return False
 
 
 def facts_of(ctx: FileContext) -> tuple[Use, ...]:
@@ -259,8 +274,11 @@ def join(session: Session, files: Iterable[FileJob], results: dict[str, FileResu
         for path in sorted(uses):
             names = {n: sorted(u) for n, u in uses[path].items() if (path, n) not in done}
             done.update((path, n) for n in names)
-            if names and path in results and not results[path].errors:
-                found, more, text = _check_file(session, py[path], names, py)
+            if names and _joinable(results.get(path)):
+                try:
+                    found, more, text = _check_file(session, py[path], names, py)
+                except Exception:  # never stop the run; the file's own findings stand
+                    continue
                 extra.setdefault(path, []).extend(found)
                 if found:
                     texts[path] = text
@@ -272,6 +290,15 @@ def join(session: Session, files: Iterable[FileJob], results: dict[str, FileResu
     for path in sorted(extra):
         if extra[path]:
             results[path] = _merge(session, path, results[path], extra[path], texts[path])
+
+
+# syntax error, decode error, time budget exceeded: the file is not analysed again
+_UNANALYSED = ("APS001", "APS002", "APS006")
+
+
+def _joinable(result: FileResult | None) -> bool:
+    return result is not None and not result.errors and \
+        not any(f.rule in _UNANALYSED for f in result.findings)
 
 
 def _check_file(session: Session, job: FileJob, names: dict[str, list[tuple[str, int, str, str]]],

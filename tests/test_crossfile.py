@@ -334,3 +334,14 @@ def test_the_documented_cross_file_example_holds(cli, tmp_path) -> None:
     write(tmp_path, "bot.py", bot)
     assert _findings(cli, "bot.py") == []
     assert len(_findings(cli, ".")) == 1
+
+
+def test_parameters_shadow_imports_and_broken_defining_files_are_skipped(cli, tmp_path) -> None:
+    write(tmp_path, "settings.py", SETTINGS)
+    write(tmp_path, "bot.py", "import ccxt\nfrom settings import K1\n"
+                              "def connect(K1):\n    return ccxt.binance({'apiKey': K1})\n")
+    assert _findings(cli, ".") == []
+    write(tmp_path, "bot.py", "import ccxt\nfrom settings import K1\n"
+                              "ex = ccxt.binance({'apiKey': K1})\n")
+    write(tmp_path, "settings.py", SETTINGS + "def broken(:\n")
+    assert [(f["path"], f["rule"]) for f in _findings(cli, ".")] == [("settings.py", "APS001")]
