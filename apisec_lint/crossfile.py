@@ -437,7 +437,12 @@ def _merge(session: Session, path: str, base: FileResult, found: list[Finding],
     from apisec_lint.pipeline import _dedupe, _diag
 
     taken = {(f.span.line, f.span.column) for f in base.findings if f.family == "APS1"}
-    found = [f for f in found if (f.span.line, f.span.column) not in taken]
+    unique = []
+    for f in sorted(found, key=lambda f: f.sort_key):  # one finding per literal
+        if (f.span.line, f.span.column) not in taken:
+            taken.add((f.span.line, f.span.column))
+            unique.append(f)
+    found = unique
     findings = list(base.findings)
     if found and not session.config.no_suppressions:
         sups = suppress.parse_suppressions(text, FileKind.PYTHON)

@@ -345,3 +345,10 @@ def test_parameters_shadow_imports_and_broken_defining_files_are_skipped(cli, tm
                               "ex = ccxt.binance({'apiKey': K1})\n")
     write(tmp_path, "settings.py", SETTINGS + "def broken(:\n")
     assert [(f["path"], f["rule"]) for f in _findings(cli, ".")] == [("settings.py", "APS001")]
+
+
+def test_one_finding_per_literal_whatever_the_names(cli, tmp_path) -> None:
+    write(tmp_path, "settings.py", f"K1 = K2 = '{KEY}'\nK3 = K1\n")
+    write(tmp_path, "bot.py", "import ccxt\nfrom settings import K1, K2, K3\n"
+                              "ex = ccxt.binance({'apiKey': K1, 'secret': K2, 'password': K3})\n")
+    assert _aps1(_findings(cli, ".")) == [("settings.py", 1, "APS101")]
