@@ -363,7 +363,7 @@ def _check_file(session: Session, job: FileJob, names: dict[str, list[tuple[str,
 
 
 def _parse(session: Session, job: FileJob) -> FileContext | None:
-    from apisec_lint._lazy import cst
+    from apisec_lint._lazy import parse_module
     from apisec_lint.context import FileContext
     from apisec_lint.pipeline import _risky_parse, decode
 
@@ -376,7 +376,7 @@ def _parse(session: Session, job: FileJob) -> FileContext | None:
     if text is None or _risky_parse(text):
         return None
     try:
-        module = cst.parse_module(text)
+        module = parse_module(text)
     except Exception:
         return None
     ctx = FileContext(job.display, job.kind, text, session.knowledge, session.config)
