@@ -21,7 +21,7 @@ from apisec_lint import __version__
 from apisec_lint.types import FileError, FileResult, Finding, FlowStep, Severity, Span
 
 CACHE_DIR = ".apisec-lint-cache"
-_SCHEMA = 1
+_SCHEMA = 2
 
 
 def run_digest(*parts: str) -> str:
@@ -69,7 +69,8 @@ class Cache:
             d = json.loads(raw)
             return FileResult(
                 path=d["path"], findings=tuple(_finding_from_dict(f) for f in d["findings"]),
-                errors=tuple(FileError(**e) for e in d["errors"]), lines=d["lines"])
+                errors=tuple(FileError(**e) for e in d["errors"]), lines=d["lines"],
+                facts=tuple(tuple(f) for f in d["facts"]))
         except (OSError, ValueError, KeyError, TypeError):
             return None  # a missing or damaged entry is a miss
 
@@ -92,7 +93,8 @@ class Cache:
             payload = json.dumps({
                 "path": result.path, "lines": result.lines,
                 "findings": [_finding_to_dict(f) for f in result.findings],
-                "errors": [asdict(e) for e in result.errors]}, sort_keys=True)
+                "errors": [asdict(e) for e in result.errors],
+                "facts": [list(f) for f in result.facts]}, sort_keys=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(payload)

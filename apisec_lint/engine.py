@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apisec_lint import baseline as baseline_mod
+from apisec_lint import crossfile
 from apisec_lint.cache import Cache, run_digest
 from apisec_lint.discovery import Discovery, FileJob
 from apisec_lint.packs import Knowledge
@@ -160,6 +161,7 @@ def run(paths: Sequence[str], config: Config, registry: Registry, knowledge: Kno
         results[job.display] = result
         if cache is not None and key is not None and not result.errors:
             cache.put(key, result)
+    crossfile.join(session, files, results)  # after the cache: its findings are not per file
 
     ordered = [results[d] for d in sorted(results)]
     findings = [f for r in ordered for f in r.findings]

@@ -19,6 +19,7 @@ from typing import Any
 from apisec_lint import suppress
 from apisec_lint.checks import diagnostics as diag
 from apisec_lint.context import FileContext, Report, fingerprint
+from apisec_lint.crossfile import facts_of
 from apisec_lint.packs import Knowledge
 from apisec_lint.rule import Registry, Rule
 from apisec_lint.types import Config, FileError, FileKind, FileResult, Finding, Severity, Span
@@ -157,7 +158,7 @@ def process_file(session: Session, path: str, display: str, kind: FileKind,
         findings = suppress.apply(findings, sups, session.name_to_code)
         findings.extend(_suppression_findings(session, display, sups, enabled))
         findings.sort(key=lambda f: f.sort_key)
-    return FileResult(display, tuple(_dedupe(findings)), lines=nlines)
+    return FileResult(display, tuple(_dedupe(findings)), lines=nlines, facts=facts_of(ctx))
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

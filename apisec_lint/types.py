@@ -111,6 +111,8 @@ class FileResult:
     lines: int = 0
     # Suppression bookkeeping, resolved later by the filters.
     suppressions: tuple[Any, ...] = ()
+    # Cross-file facts (crossfile.py): plain tuples of str/int, cached with the result.
+    facts: tuple[tuple[Any, ...], ...] = ()
 
 
 @dataclass(frozen=True)

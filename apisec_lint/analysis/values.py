@@ -142,6 +142,8 @@ class Values:
         self._items: dict[int, dict[str, list[tuple[Any, Any]]]] = {}
         self._scope_of: dict[int, Any] = {}
         self._memo: dict[tuple[int, int], tuple[Any, Any, list[Any]]] = {}
+        # id(key node of a DictVal item) -> the value expression (see entry_expr)
+        self._entry_exprs: dict[int, Any] = {}
         self._index()
 
     # -- indexing ------------------------------------------------------------------
@@ -194,6 +196,11 @@ class Values:
     def all_assignments(self, name: str) -> list[Any]:
         """Every value assigned to ``name`` in any scope (for ``self.x`` attributes)."""
         return [v for table in self._assigns.values() for v in table.get(name, ())]
+
+    def entry_expr(self, key_node: Any) -> Any:
+        """The value expression of the DictVal item whose key node is ``key_node``
+        (``{"apiKey": K}`` -> ``K``), for items whose value did not resolve."""
+        return self._entry_exprs.get(id(key_node))
 
     def _scope_chain(self, scope: Any) -> Iterator[Any]:
         seen = 0
@@ -259,6 +266,7 @@ class Values:
                     if isinstance(inner, DictVal):
                         items.extend(inner.items)
                 else:
+                    self._entry_exprs[id(arg.keyword)] = arg.value
                     items.append((arg.keyword.value, arg.keyword,
                                   self.resolve_depth(arg.value, scope, depth + 1)))
             return [DictVal(tuple(items), expr)]
@@ -316,6 +324,7 @@ class Values:
                         continue
                     key = self.resolve_depth(key_expr, s, depth + 1)
                     if isinstance(key, Const):
+                        self._entry_exprs[id(key_expr)] = value_expr
                         out.append((key.value, key_expr,
                                     self.resolve_depth(value_expr, s, depth + 1)))
                 return tuple(out)
@@ -331,6 +340,7 @@ class Values:
                 continue
             key = self.resolve_depth(el.key, scope, depth + 1)
             if isinstance(key, Const):
+                self._entry_exprs[id(el.key)] = el.value
                 items.append((key.value, el.key, self.resolve_depth(el.value, scope, depth + 1)))
         return DictVal(tuple(items), expr)
 

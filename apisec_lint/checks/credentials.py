@@ -22,6 +22,7 @@ import tokenize
 from collections.abc import Iterable
 from typing import Any
 
+from apisec_lint import crossfile
 from apisec_lint._lazy import cst
 from apisec_lint.analysis.calls import find_arg
 from apisec_lint.analysis.configfile import config_doc, iter_strings
@@ -292,6 +293,32 @@ class HardcodedCredential(Rule):
     um = UMFutures(key=os.environ["BINANCE_KEY"], secret=os.environ["BINANCE_SECRET"])
     ```
 
+    ## Across files
+    A module constant defined in one scanned file and imported into a client in another
+    (`from settings import K1`, `import settings` + `settings.K1`, `from .settings import
+    K1`, `from pkg.settings import K1 as KEY`, a package `__init__` re-export) is reported
+    at the literal in the defining file, naming the use (`... reaches
+    ccxt.binance({'apiKey': ...}) in bot.py:3`). Imports are resolved among the scanned
+    files only (relative imports from the importing package, absolute ones from the
+    importing file's folder and its parents), never through `sys.path`: with only
+    `bot.py` scanned (a pre-commit run on that file alone), nothing is reported in
+    `settings.py`. The defining file's suppressions, per-file ignores and baseline apply.
+    A literal that APS102 already reports in its own file (a secret-named constant) is
+    not reported twice.
+
+    Invalid (`settings.py`, line 1):
+    ```python
+    # settings.py
+    K1 = "lAkbQmFPlrSA..."
+    # bot.py
+    import ccxt
+    from settings import K1
+    ex = ccxt.binance({"apiKey": K1})
+    ```
+
+    Valid: `K1 = "YOUR_API_KEY"` (a placeholder), `K1` not reaching a credential slot
+    (`ccxt.binance({"timeout": K1})`), or `settings.py` not among the scanned files.
+
     ## Options
     `placeholder-patterns`: extra regexes (whole value, case-insensitive) for your
     project's placeholders.
@@ -398,11 +425,17 @@ class HardcodedCredential(Rule):
             for ck in keys:
                 if ck["role"] in _SKIPPED_ROLES:
                     continue
-                for key in {ck["key"], _snake(ck["key"])}:
+                for key in sorted({ck["key"], _snake(ck["key"])}):
                     found = cand.entry(key)
-                    if found is not None and isinstance(found[1], Const):
-                        self._check_const(found[1], ck["role"],
-                                          f"{_short(callee)}({{'{key}': ...}})")
+                    if found is None:
+                        continue
+                    where = f"{_short(callee)}({{'{key}': ...}})"
+                    if isinstance(found[1], Const):
+                        self._check_const(found[1], ck["role"], where)
+                    else:
+                        expr = self.ctx.values.entry_expr(found[0])
+                        if expr is not None:
+                            crossfile.note(self.ctx, expr, ck["role"], where)
 
     def _check_param(self, call: Any, callee: str, param: dict[str, Any]) -> None:
         role = param.get("role", "secret")
@@ -417,9 +450,11 @@ class HardcodedCredential(Rule):
         while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and \
                 value.func.attr.value in ("encode", "strip") and not value.args:
             value = value.func.value
+        where = f"{_short(callee)}({label}=...)"
         for cand in self.ctx.values.candidates(value, self.ctx.scope):
             if isinstance(cand, Const):
-                self._check_const(cand, role, f"{_short(callee)}({label}=...)")
+                self._check_const(cand, role, where)
+        crossfile.note(self.ctx, value, role, where)
 
     def _check_const(self, const: Const, role: str, where: str) -> None:
         if id(const.node) in self.kit.claimed:
@@ -445,10 +480,11 @@ class HardcodedCredential(Rule):
             for spec in info.entry.get("attributes", ()):
                 if attr in (spec["name"], _snake(spec["name"])) and \
                         spec["role"] not in _SKIPPED_ROLES:
+                    where = f"{_attr_key(tgt) or attr} (client attribute)"
                     for cand in self.ctx.values.candidates(node.value, self.ctx.scope):
                         if isinstance(cand, Const):
-                            self._check_const(cand, spec["role"],
-                                              f"{_attr_key(tgt) or attr} (client attribute)")
+                            self._check_const(cand, spec["role"], where)
+                    crossfile.note(self.ctx, node.value, spec["role"], where)
                     break
 
 
