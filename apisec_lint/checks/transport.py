@@ -22,6 +22,7 @@ from apisec_lint.analysis.network import (
 )
 from apisec_lint.analysis.values import Const
 from apisec_lint.checks._knobrule import KnobRule, knob_tokens
+from apisec_lint.fix import SAFE, UNSAFE, FixSpec, Replace, ReplaceScheme
 from apisec_lint.packs import Knowledge, matches_any
 from apisec_lint.rule import Example, Rule
 from apisec_lint.types import FileKind, Severity
@@ -99,6 +100,12 @@ class TlsVerifyDisabled(KnobRule):
     severity = Severity.HIGH
     cwe = 295
     topics = ("tls-verify",)
+    fixable = True
+    fix_applicability = UNSAFE
+    fix_description = ("unsafe (requests that worked against a bad certificate will fail): "
+                       "`verify=False`, aiohttp `ssl=False`, urllib3 `cert_reqs=CERT_NONE` "
+                       "and ccxt/python-binance `{'verify': False}` are removed, "
+                       "`session.verify = False` becomes `True`")
     VALID = (
         "import requests\nrequests.get('https://x', timeout=5)\n",
         "import requests\nrequests.get('https://x', verify=True, timeout=5)\n",
@@ -266,6 +273,10 @@ class InsecureSslContext(KnobRule):
     severity = Severity.HIGH
     cwe = 295
     topics = ("tls-context",)
+    fixable = True
+    fix_description = ("safe: `ssl._create_unverified_context()` becomes "
+                       "`ssl.create_default_context()` (also when assigned as the default "
+                       "context); flags set on a context are not fixed")
     VALID = (
         "import ssl\nctx = ssl.create_default_context()\n",
         "import ssl, certifi\nctx = ssl.create_default_context(cafile=certifi.where())\n"
@@ -310,7 +321,7 @@ class InsecureSslContext(KnobRule):
             if entry is not None and id(node) not in self.reported:
                 self.reported.add(id(node))
                 self.report(node, f"{entry.get('message') or 'unverified SSL context'}: "
-                                  f"{callee}()")
+                                  f"{callee}()", fix=self._replacement(node.func, entry))
 
     def visit_Assign(self, node: Any) -> None:
         super().visit_Assign(node)
@@ -321,7 +332,19 @@ class InsecureSslContext(KnobRule):
                 target = node.targets[0].target
                 self.report(target, f"{entry.get('message') or 'unverified SSL context'}: "
                                     f"{dotted_name(target) or 'target'} = {qual} makes it the "
-                                    "default for every connection")
+                                    "default for every connection",
+                            fix=self._replacement(node.value, entry))
+
+    @staticmethod
+    def _replacement(func: Any, entry: dict[str, Any]) -> FixSpec | None:
+        """``ssl._create_unverified_context`` -> ``ssl.create_default_context``: the
+        entry's ``replacement`` for the last name of a dotted callee (a bare imported
+        name would need an import, and is left alone)."""
+        new = entry.get("replacement")
+        if not new or not isinstance(func, cst.Attribute):
+            return None
+        return FixSpec((Replace(func.attr, new),), SAFE,
+                       f"use {dotted_name(func.value) or 'ssl'}.{new}()")
 
     def _unsafe_entry(self, name: str | None) -> dict[str, Any] | None:
         if not name:
@@ -371,6 +394,9 @@ class PlaintextEndpoint(Rule):
     name = "plaintext-endpoint"
     severity = Severity.HIGH
     cwe = 319
+    fixable = True
+    fix_description = ("safe: `http://` / `ws://` becomes `https://` / `wss://` in a Python "
+                       "string literal whose host is an exchange domain of the packs")
     kinds = frozenset({FileKind.PYTHON, FileKind.JSON, FileKind.YAML, FileKind.TOML,
                        FileKind.ENV})
     options = {"plaintext-allowed-hosts": []}
@@ -498,7 +524,7 @@ class PlaintextEndpoint(Rule):
         host = host_of(text)
         exchange = self.network.exchange_for_host(host)
         if host and exchange and _api_like(text) and not is_local_host(host, self.allowed):
-            self._report(node, text, host, f"the {exchange} API")
+            self._report(node, text, host, f"the {exchange} API", known=True)
 
     def visit_ConcatenatedString(self, node: Any) -> None:
         if id(node) in self.skip:
@@ -517,15 +543,19 @@ class PlaintextEndpoint(Rule):
                 continue  # a plaintext request to a host that is not an exchange
             what = f"the {exchange} API" if exchange else (
                 "a websocket feed" if scheme_of(text) == "ws" else "an exchange API endpoint")
-            self._report(lit, text, host, what)
+            self._report(lit, text, host, what, known=exchange is not None)
 
-    def _report(self, node: Any, text: str, host: str, what: str) -> None:
+    def _report(self, node: Any, text: str, host: str, what: str, known: bool = False) -> None:
         if id(node) in self.reported:
             return
         self.reported.add(id(node))
         scheme = scheme_of(text)
         secure = "https" if scheme == "http" else "wss"
-        self.report(node, f"plaintext {scheme}:// endpoint for {what} ({host}): use {secure}://")
+        # the secure scheme is only known to work for the exchanges' own hosts
+        fix = FixSpec((ReplaceScheme(node, f"{scheme}://", f"{secure}://"),), SAFE,
+                      f"use {secure}://") if known else None
+        self.report(node, f"plaintext {scheme}:// endpoint for {what} ({host}): use {secure}://",
+                    fix=fix)
 
 
 class TlsWarningsSilenced(Rule):
