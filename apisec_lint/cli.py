@@ -310,18 +310,25 @@ def _write(text: str, output: str | None) -> None:
 
 
 def _list_rules(registry: Any) -> str:
-    lines = [f"{'code':<7} {'name':<38} {'severity':<8} {'fix':<4} summary"]
+    """One line per rule; the fix column says whether ``--fix`` (safe) or only
+    ``--fix --unsafe-fixes`` (unsafe) can fix its findings."""
+    lines = [f"{'code':<7} {'name':<38} {'severity':<8} {'fix':<11} summary"]
     for rule in registry.rules:
-        fix = "yes" if rule.fixable else "-"
-        lines.append(f"{rule.code:<7} {rule.name:<38} {rule.severity!s:<8} {fix:<4} "
-                     f"{rule.summary()}")
+        lines.append(f"{rule.code:<7} {rule.name:<38} {rule.severity!s:<8} "
+                     f"{rule.fix_label():<11} {rule.summary()}")
     return "\n".join(lines) + "\n"
 
 
 def _explain(rule: Any) -> str:
     head = (f"{rule.code} ({rule.name}) — severity {rule.severity}"
-            + (f", CWE-{rule.cwe}" if rule.cwe else "")
-            + (f"; fixable: {rule.fix_description or 'yes'}" if rule.fixable else "; not fixable"))
+            + (f", CWE-{rule.cwe}" if rule.cwe else ""))
+    if rule.fixable:
+        how = "--fix" if rule.fix_label() == "safe" else (
+            "--fix --unsafe-fixes" if rule.fix_label() == "unsafe"
+            else "--fix (safe fixes) / --fix --unsafe-fixes")
+        head += f"\nFixable with {how}: {rule.fix_description or 'yes'}"
+    else:
+        head += "\nNot fixable automatically."
     return f"{head}\n\n{rule.documentation()}\n"
 
 

@@ -140,6 +140,9 @@ SECTIONS: dict[str, tuple[bool, Mapping[str, Field]]] = {
         # A ``required`` knob with ``fix = "set"`` is also added where it is missing.
         "fix": _f("str", choices=("remove", "set")),
         "fix_value": _f("str"),
+        "fix_import": _f("str"),  # a module ``fix_value`` needs (``ssl``): imported once
+        # overrides the rule's own: a fix that changes run-time behaviour is "unsafe"
+        "fix_applicability": _f("str", choices=("safe", "unsafe")),
         "doc": _f("str"),
     }),
     # ---- transport (APS2xx) and rate limits (APS3xx)

@@ -58,6 +58,9 @@ class Rule:
     kinds: ClassVar[frozenset[FileKind]] = frozenset({FileKind.PYTHON})
     fixable: ClassVar[bool] = False
     fix_description: ClassVar[str] = ""
+    # "safe" (applied by --fix) or "unsafe" (needs --unsafe-fixes): the default of the
+    # rule's fixes; a FixSpec says it for each fix.
+    fix_applicability: ClassVar[str] = "safe"
     # Byte strings (lowercase) one of which a file must contain for this rule to be able
     # to fire; the prefilter skips the CST entirely when no rule's trigger is present.
     # ``None`` means "always run"; it disables the fast path for every file.
@@ -107,6 +110,11 @@ class Rule:
         """Whether the rule can fire at all under ``config`` (e.g. it needs an option
         that is not set); a rule that cannot is never run, which keeps files unparsed."""
         return True
+
+    @classmethod
+    def fix_label(cls) -> str:
+        """What ``--list-rules`` shows in its fix column: -, safe, unsafe."""
+        return cls.fix_applicability if cls.fixable else "-"
 
     @classmethod
     def family(cls) -> str:

@@ -14,6 +14,7 @@ from apisec_lint._lazy import cst
 from apisec_lint.analysis.knobs import Knobs, Setting, bad_value, knobs_for
 from apisec_lint.fix import (
     SAFE,
+    AddImport,
     FixSpec,
     RemoveItem,
     RemoveStatement,
@@ -148,12 +149,15 @@ class KnobRule(Rule):
         node = setting.node
         where = knob.get("config_key") or knob.get("param") or knob.get("attribute") or "value"
         where = where.rsplit(".", 1)[-1]
+        applicability = knob.get("fix_applicability") or self.fix_applicability
         if how == "set":
             value = self.fix_value(knob)
             if value is None or setting.expr is None:
                 return None
-            return FixSpec((Replace(setting.expr, value),), self.fix_applicability,
-                           f"set {where} to {value}")
+            ops: tuple[Any, ...] = (Replace(setting.expr, value),)
+            if knob.get("fix_import"):
+                ops += (AddImport(knob["fix_import"]),)
+            return FixSpec(ops, applicability, f"set {where} to {value}")
         if isinstance(node, cst.Arg):
             if node.keyword is None or setting.call is None:
                 return None
@@ -170,7 +174,7 @@ class KnobRule(Rule):
             if found is None:
                 return None
             op = RemoveItem(*found)
-        return FixSpec((op,), self.fix_applicability, f"remove {where}")
+        return FixSpec((op,), applicability, f"remove {where}")
 
     def floor(self, setting: Setting) -> float | None:
         """A floor overriding the knob's ``below`` (rule options, exchange defaults)."""

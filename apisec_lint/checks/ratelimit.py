@@ -63,6 +63,11 @@ class RateLimiterDisabled(KnobRule):
     exchange = ccxt.kraken({"apiKey": key, "secret": secret})  # limiter on by default
     ```
 
+    ## Fix
+    Safe: `enableRateLimit: False` (key, keyword or attribute) becomes `True`; a `rateLimit`
+    below the floor is removed (the dict entry, the keyword or the `exchange.rateLimit = ...`
+    line), so ccxt's own per-exchange default applies. Config files are not fixed.
+
     ## How to suppress
     `# apisec: ignore[APS301] -- <why>` on the config entry, or lower `rate-limit-floor`.
     """
@@ -367,6 +372,15 @@ class MissingTimeout(KnobRule):
     ```python
     requests.post(NOTIFY_URL, data=msg, timeout=5)
     ```
+
+    ## Fix
+    Safe: a requests / httpx / `urlopen` call without a timeout gets `timeout=<fix-timeout>`
+    as its last argument (on a line of its own in a one-argument-per-line call), and
+    `timeout=None` on them becomes that value. aiohttp (which needs a `ClientTimeout`), ccxt,
+    python-binance and pybit timeouts are not fixed.
+
+    ## Options
+    `fix-timeout`: the timeout in seconds that the fix writes (default 10).
 
     ## How to suppress
     `# apisec: ignore[APS303] -- <why>` on the call.

@@ -90,6 +90,13 @@ class TlsVerifyDisabled(KnobRule):
     exchange = ccxt.binance()
     ```
 
+    ## Fix
+    Unsafe (`--unsafe-fixes`: calls that worked against a bad certificate now fail):
+    `verify=False`, aiohttp `ssl=False` / `verify_ssl=False` and urllib3 `cert_reqs=CERT_NONE`
+    arguments and the ccxt / python-binance `{"verify": False}` entries are removed (the
+    default verifies); `session.verify = False` and the other attribute forms become `True`.
+    Values computed by a call and the environment-variable forms are not fixed.
+
     ## How to suppress
     `# apisec: ignore[APS201] -- <why>` on the statement (e.g. a test against a local
     mock server with a self-signed certificate).
@@ -264,6 +271,12 @@ class InsecureSslContext(KnobRule):
     ctx = ssl.create_default_context(cafile=certifi.where())
     ```
 
+    ## Fix
+    Safe: `ssl._create_unverified_context()` becomes `ssl.create_default_context()` (also in
+    the `_create_default_https_context` monkeypatch). Unsafe: `check_hostname = False` becomes
+    `True`, `verify_mode = ssl.CERT_NONE` becomes `ssl.CERT_REQUIRED` (`import ssl` is added
+    when needed), and the websocket `sslopt` entries `cert_reqs` / `check_hostname` are removed.
+
     ## How to suppress
     `# apisec: ignore[APS202] -- <why>` on the statement.
     """
@@ -276,7 +289,9 @@ class InsecureSslContext(KnobRule):
     fixable = True
     fix_description = ("safe: `ssl._create_unverified_context()` becomes "
                        "`ssl.create_default_context()` (also when assigned as the default "
-                       "context); flags set on a context are not fixed")
+                       "context); unsafe: `check_hostname = False` becomes `True`, "
+                       "`verify_mode = ssl.CERT_NONE` becomes `ssl.CERT_REQUIRED`, and "
+                       "websocket `sslopt` `cert_reqs` / `check_hostname` entries are removed")
     VALID = (
         "import ssl\nctx = ssl.create_default_context()\n",
         "import ssl, certifi\nctx = ssl.create_default_context(cafile=certifi.where())\n"
@@ -308,6 +323,10 @@ class InsecureSslContext(KnobRule):
     @classmethod
     def extra_tokens(cls, knowledge: Knowledge) -> set[str]:
         return _unsafe_tokens(knowledge, "tls-context")
+
+    @classmethod
+    def fix_label(cls) -> str:
+        return "safe/unsafe"  # the unverified-context call is safe, the flags are not
 
     def begin(self) -> None:
         super().begin()
@@ -384,6 +403,11 @@ class PlaintextEndpoint(Rule):
     BASE = "https://api.gateio.ws/api/v4"
     ws = websocket.WebSocketApp("wss://ws.okx.com:8443/ws/v5/public")
     ```
+
+    ## Fix
+    Safe: `http://` becomes `https://` and `ws://` becomes `wss://` at the start of the
+    literal, when the host is an exchange domain of the packs (other hosts may not serve TLS).
+    URLs in config files are not fixed.
 
     ## How to suppress
     `# apisec: ignore[APS203] -- <why>` on the line of the URL, or add the host to the
