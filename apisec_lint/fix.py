@@ -226,10 +226,7 @@ def _remove_item(src: _Source, item: Any, items: Sequence[Any]) -> list[Edit]:
         _, prev_end = src.range(items[idx - 1])
         if "#" not in src.text[prev_end:start]:
             return [Edit(prev_end, end, "")]
-        comma = src.comma_after(prev_end)  # keep the comment between the two
-        if has_comma:
-            return [Edit(start, after, "")]
-        return [Edit(comma - 1, comma, ""), Edit(start, end, "")]
+        # a comment between the two stays: the previous comma becomes a trailing one
     return [Edit(start, after, "")]
 
 
@@ -342,10 +339,12 @@ def _overlap(a: Edit, b: Edit) -> bool:
         return False
     if a.start == a.end and b.start == b.end:
         return a.start == b.start  # two insertions at one point: order unknown
+    # an insertion at either end of a replaced range waits for the next pass: what it
+    # is inserted next to is being rewritten
     if a.start == a.end:
-        return b.start < a.start < b.end
+        return b.start <= a.start <= b.end
     if b.start == b.end:
-        return a.start < b.start < a.end
+        return a.start <= b.start <= a.end
     return a.start < b.end and b.start < a.end
 
 
