@@ -18,7 +18,6 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from apisec_lint.types import Edit, Fix
@@ -35,65 +34,75 @@ _LINE_REST = re.compile(r"[ \t]*(?:#[^\r\n]*)?(?:\r\n|\r|\n|\Z)")
 
 
 # --------------------------------------------------------------------------- operations
+# Plain classes, not dataclasses: this module is imported by every rule family at
+# start-up, and a dataclass costs far more to define.
 
-@dataclass(frozen=True, eq=False)
 class Replace:
     """Replace the source of ``node`` (without its parentheses) by ``text``."""
 
-    node: Any
-    text: str
+    __slots__ = ("node", "text")
+
+    def __init__(self, node: Any, text: str) -> None:
+        self.node, self.text = node, text
 
 
-@dataclass(frozen=True, eq=False)
 class ReplaceScheme:
     """In the string literal ``node`` (simple, concatenated or f-string), replace the
     URL scheme ``old`` (``http://``) that starts its text by ``new``."""
 
-    node: Any
-    old: str
-    new: str
+    __slots__ = ("new", "node", "old")
+
+    def __init__(self, node: Any, old: str, new: str) -> None:
+        self.node, self.old, self.new = node, old, new
 
 
-@dataclass(frozen=True, eq=False)
 class RemoveItem:
     """Remove ``item`` (an ``Arg`` or a ``DictElement``) from ``items``, the sequence it
-    belongs to, with its comma; a multi-line item goes with its whole line."""
+    belongs to, with its comma; an item alone on its line(s) goes with the line(s)."""
 
-    item: Any
-    items: Sequence[Any]
+    __slots__ = ("item", "items")
+
+    def __init__(self, item: Any, items: Sequence[Any]) -> None:
+        self.item, self.items = item, items
 
 
-@dataclass(frozen=True, eq=False)
 class AddArg:
     """Add the keyword argument ``text`` (``timeout=10``) at the end of ``call``."""
 
-    call: Any
-    text: str
+    __slots__ = ("call", "text")
+
+    def __init__(self, call: Any, text: str) -> None:
+        self.call, self.text = call, text
 
 
-@dataclass(frozen=True, eq=False)
 class RemoveStatement:
     """Remove a ``SimpleStatementLine`` that holds one statement, with its line."""
 
-    statement: Any
+    __slots__ = ("statement",)
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
 
 
-@dataclass(frozen=True, eq=False)
 class AddImport:
     """``import <module>`` after the module docstring and ``__future__`` imports, unless
     the module already imports it under its own name at the top level."""
 
-    module: str
+    __slots__ = ("module",)
+
+    def __init__(self, module: str) -> None:
+        self.module = module
 
 
-@dataclass(frozen=True)
 class FixSpec:
-    """What a rule attaches to a report: operations, applicability, a message."""
+    """What a rule attaches to a report: operations, applicability, a message, and the
+    environment variables the fixed code reads."""
 
-    ops: tuple[Any, ...]
-    applicability: str = SAFE
-    message: str = ""
-    env: tuple[str, ...] = field(default=())
+    __slots__ = ("applicability", "env", "message", "ops")
+
+    def __init__(self, ops: tuple[Any, ...], applicability: str = SAFE, message: str = "",
+                 env: tuple[str, ...] = ()) -> None:
+        self.ops, self.applicability, self.message, self.env = ops, applicability, message, env
 
 
 # --------------------------------------------------------------------------- resolution
