@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from apisec_lint.analysis.calls import Callees
     from apisec_lint.analysis.clients import Clients
     from apisec_lint.analysis.imports import ImportMap
+    from apisec_lint.analysis.index import TreeIndex
     from apisec_lint.analysis.values import Values
     from apisec_lint.packs import Knowledge
     from apisec_lint.rule import Rule
@@ -91,16 +92,23 @@ class FileContext:
 
     # -- shared analyses -----------------------------------------------------------
     @cached_property
+    def index(self) -> TreeIndex:
+        """The file's nodes by type (one pass; see analysis/index.py)."""
+        from apisec_lint.analysis.index import TreeIndex
+
+        return TreeIndex(self.module)
+
+    @cached_property
     def imports(self) -> ImportMap:
         from apisec_lint.analysis.imports import ImportMap
 
-        return ImportMap(self.module)
+        return ImportMap(self.module, self.index)
 
     @cached_property
     def values(self) -> Values:
         from apisec_lint.analysis.values import Values
 
-        return Values(self.module)
+        return Values(self.module, self.index)
 
     @cached_property
     def clients(self) -> Clients:

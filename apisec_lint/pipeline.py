@@ -173,7 +173,7 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 def _run_python(session: Session, ctx: FileContext, checks: list[type[Rule]],
                 enabled: set[str]) -> list[Finding]:
-    from apisec_lint._lazy import cst
+    from apisec_lint._lazy import cst, parse_module
     from apisec_lint.walk import WalkState, walk
 
     try:
@@ -183,7 +183,7 @@ def _run_python(session: Session, ctx: FileContext, checks: list[type[Rule]],
                 return []
             return [_diag(diag.SyntaxErrorDiagnostic, ctx.path, 1, 1,
                           f"file not analysed: {guard}")]
-        module = cst.parse_module(ctx.text)
+        module = parse_module(ctx.text)
     except cst.ParserSyntaxError as exc:
         if diag.SyntaxErrorDiagnostic.code not in enabled:
             return []

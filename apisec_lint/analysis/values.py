@@ -18,6 +18,7 @@ from typing import Any
 
 from apisec_lint._lazy import cst
 from apisec_lint.analysis.imports import dotted_name
+from apisec_lint.analysis.index import TreeIndex
 
 _MAX_DEPTH = 24
 _MAX_CANDIDATES = 64
@@ -105,45 +106,37 @@ def literal(node: Any) -> Any:
 class Values:
     """Assignments of one file, indexed by scope, and their resolution."""
 
-    def __init__(self, module: Any) -> None:
+    def __init__(self, module: Any, index: TreeIndex | None = None) -> None:
         self.module = module
+        self.index = index if index is not None else TreeIndex(module)
         # id(scope) -> name -> [value expressions]
         self._assigns: dict[int, dict[str, list[Any]]] = {}
         # id(scope) -> name -> [(key expr, value expr)] for name[key] = value / .update
         self._items: dict[int, dict[str, list[tuple[Any, Any]]]] = {}
         self._scope_of: dict[int, Any] = {}
         self._memo: dict[tuple[int, int], tuple[Any, Any, list[Any]]] = {}
-        self._index(module)
+        self._index()
 
     # -- indexing ------------------------------------------------------------------
-    def _index(self, module: Any) -> None:
-        stack: list[tuple[Any, Any]] = [(module, module)]
-        from apisec_lint.walk import child_fields, is_node
-
-        while stack:
-            node, scope = stack.pop()
-            if isinstance(node, (cst.FunctionDef, cst.Lambda)) and node is not module:
-                self._scope_of[id(node)] = scope
-                inner = node
-            else:
-                inner = scope
-            if isinstance(node, cst.Assign):
+    def _index(self) -> None:
+        index = self.index
+        for _, node, scope in index.entries(cst.FunctionDef, cst.Lambda):
+            self._scope_of[id(node)] = scope
+        # Latest first: a name's most recent assignment leads its candidates.
+        for _, node, scope in reversed(index.entries(cst.Assign, cst.AnnAssign, cst.Expr)):
+            tp = type(node)
+            if tp is cst.Assign:
                 for target in node.targets:
                     self._bind(target.target, node.value, scope)
-            elif isinstance(node, cst.AnnAssign) and node.value is not None:
-                self._bind(node.target, node.value, scope)
-            elif isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
+            elif tp is cst.AnnAssign:
+                if node.value is not None:
+                    self._bind(node.target, node.value, scope)
+            elif isinstance(node.value, cst.Call):
                 call = node.value
                 if (isinstance(call.func, cst.Attribute) and call.func.attr.value == "update"
                         and isinstance(call.func.value, cst.Name) and call.args):
                     self._items.setdefault(id(scope), {}).setdefault(
                         call.func.value.value, []).append((None, call.args[0].value))
-            for name in child_fields(type(node)):
-                value = getattr(node, name)
-                if is_node(value):
-                    stack.append((value, inner))
-                elif type(value) in (tuple, list):
-                    stack.extend((v, inner) for v in value if is_node(v))
 
     def _bind(self, target: Any, value: Any, scope: Any) -> None:
         if isinstance(target, cst.Name):

@@ -927,9 +927,8 @@ def _leverage_value(ctx: Any, expr: Any, scope: Any) -> tuple[float | None, Any]
 
 
 def _local_methods(ctx: Any) -> frozenset[str]:
-    from apisec_lint.walk import iter_tree
 
-    return frozenset(n.name.value for n in iter_tree(ctx.module) if isinstance(n, cst.FunctionDef))
+    return frozenset(n.name.value for n in ctx.index.of(cst.FunctionDef))
 
 
 def _is_local_method(call: Any, local: frozenset[str]) -> bool:
