@@ -429,10 +429,9 @@ def container_of(ctx: FileContext, key: Any) -> tuple[Any, Sequence[Any]] | None
 
 def _containers(ctx: FileContext) -> dict[int, tuple[Any, Sequence[Any]]]:
     from apisec_lint._lazy import cst
-    from apisec_lint.walk import iter_tree
 
     out: dict[int, tuple[Any, Sequence[Any]]] = {}
-    for node in iter_tree(ctx.module):
+    for node in ctx.index.of(cst.Dict, cst.Call):
         if isinstance(node, cst.Dict):
             for el in node.elements:
                 if isinstance(el, cst.DictElement):
