@@ -581,3 +581,29 @@ def test_shared_corpus_fix(cli, tmp_path) -> None:
     assert not [f for f in after if f["rule"] in FIXABLE]
     broken = {f["path"] for f in before if f["rule"] == "APS001"}
     assert {f["path"] for f in after if f["rule"] == "APS001"} == broken
+
+
+# --------------------------------------------------------------------------- packs
+
+def test_fix_keys_of_the_packs_are_validated(tmp_path) -> None:
+    from apisec_lint.errors import PackError
+    from apisec_lint.packs import load_knowledge
+
+    pack = tmp_path / "mine.toml"
+    pack.write_text('[pack]\nname = "mine"\n\n[[knobs]]\ntopic = "tls-verify"\n'
+                    'calls = ["acme.get"]\nparam = "insecure"\nbad = [true]\nfix = "delete"\n')
+    with pytest.raises(PackError, match="fix"):
+        load_knowledge([pack])
+
+
+def test_a_user_pack_knob_gets_its_fix(tmp_path) -> None:
+    pack = tmp_path / "acme.toml"
+    pack.write_text('[pack]\nname = "acme"\n\n[[knobs]]\ntopic = "tls-verify"\n'
+                    'calls = ["acme.http.get"]\nparam = "insecure"\nbad = [true]\n'
+                    'fix = "remove"\n')
+    (f,) = check_snippet("import acme.http\nacme.http.get(u, insecure=True, timeout=3)\n",
+                         packs=[pack])
+    assert f.rule == "APS201" and f.fix is not None and f.fix.applicability == "unsafe"
+    fixed, _ = apply_fixes("import acme.http\nacme.http.get(u, insecure=True, timeout=3)\n",
+                           [f.fix])
+    assert fixed == "import acme.http\nacme.http.get(u, timeout=3)\n"
