@@ -10,6 +10,12 @@ all rules of a file run in one batched traversal (see :mod:`apisec_lint.walk`).
 ``begin()`` runs before the traversal and ``finish()`` after it. Rules for config
 files (``kinds`` other than python) implement ``check_file()`` instead.
 
+A rule that can fix what it reports sets ``fixable``, ``fix_description`` and
+``fix_applicability`` and passes ``fix=FixSpec(...)`` (:mod:`apisec_lint.fix`: replace a
+node, remove an argument or dict entry, add a keyword argument, add an import) to
+``report()``; the edits are computed against the original source once positions are
+known, so ``--fix`` changes nothing outside the nodes it names.
+
 Third-party rules register a Rule subclass (or a module exposing ``RULES``) in the
 entry-point group ``apisec_lint.rules``.
 """
