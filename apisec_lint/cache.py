@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from apisec_lint import __version__
-from apisec_lint.types import FileError, FileResult, Finding, FlowStep, Severity, Span
+from apisec_lint.types import Edit, FileError, FileResult, Finding, Fix, FlowStep, Severity, Span
 
 CACHE_DIR = ".apisec-lint-cache"
-_SCHEMA = 2
+_SCHEMA = 3  # 2: facts for the cross-file join; 3: findings carry their fix (edits)
 
 
 def run_digest(*parts: str) -> str:
@@ -44,7 +44,17 @@ def _finding_from_dict(d: dict[str, Any]) -> Finding:
         rule=d["rule"], name=d["name"], severity=Severity(d["severity"]), path=d["path"],
         span=Span(**d["span"]), message=d["message"], snippet_key=d["snippet_key"],
         statement_lines=tuple(d["statement_lines"]), fixable=d["fixable"],  # type: ignore[arg-type]
-        flow=tuple(FlowStep(**s) for s in d["flow"]), fingerprint=d["fingerprint"])
+        flow=tuple(FlowStep(**s) for s in d["flow"]), fingerprint=d["fingerprint"],
+        fix=_fix_from_dict(d.get("fix")))
+
+
+def _fix_from_dict(d: dict[str, Any] | None) -> Fix | None:
+    if d is None:
+        return None
+    return Fix(edits=tuple(Edit(int(e["start"]), int(e["end"]), str(e["content"]))
+                           for e in d["edits"]),
+               applicability=str(d["applicability"]), message=str(d["message"]),
+               env=tuple(str(v) for v in d["env"]))
 
 
 class Cache:

@@ -42,6 +42,8 @@ CORE_KEYS: dict[str, str] = {
     "force-exclude": "bool",
     "file-timeout": "number",
     "keys": "table[list[str]]",
+    "fix": "bool",
+    "unsafe-fixes": "bool",
 }
 
 
@@ -203,6 +205,8 @@ def build_config(table: dict[str, Any], registry: Registry, *, source: str = "",
             config = replace(config, force_exclude=value)
         elif key == "file-timeout":
             extras.append((key, float(value)))
+        elif key in ("fix", "unsafe-fixes"):
+            extras.append((key, value))
         elif key == "keys":
             rule_opts.append(("keys", value))
         else:

@@ -44,6 +44,7 @@ class Report:
     flow: tuple[FlowStep, ...] = ()
     secret: str | None = None
     fixable: bool | None = None
+    fix: Any = None  # a fix.FixSpec, turned into edits once positions are known
 
 
 class FileContext:
@@ -135,13 +136,15 @@ class FileContext:
     # -- reporting -----------------------------------------------------------------
     def report(self, rule: Rule | type[Rule], node: Any, message: str, *,
                severity: Severity | None = None, flow: tuple[FlowStep, ...] = (),
-               secret: str | None = None, fixable: bool | None = None) -> None:
+               secret: str | None = None, fixable: bool | None = None,
+               fix: Any = None) -> None:
         """Report ``node``. ``secret``: the raw secret the finding is about; it is
-        masked out of the message should the rule have let it slip in."""
+        masked out of the message should the rule have let it slip in. ``fix``: a
+        :class:`apisec_lint.fix.FixSpec` saying how to fix it."""
         self.reports.append(Report(
             rule=rule if isinstance(rule, type) else type(rule), message=message, node=node,
             severity=severity, statement=self.statement, flow=flow, secret=secret,
-            fixable=fixable))
+            fixable=fixable, fix=fix))
 
     def report_span(self, rule: Rule | type[Rule], span: Span, message: str, *,
                     severity: Severity | None = None, snippet_key: str | None = None,

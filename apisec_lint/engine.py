@@ -40,6 +40,8 @@ class RunResult:
     cached: int = 0
     baselined: int = 0
     results: list[FileResult] = field(default_factory=list)
+    # display path -> the file analysed (where ``--fix`` writes)
+    jobs: dict[str, FileJob] = field(default_factory=dict)
 
 
 _SESSION: Session | None = None
@@ -178,7 +180,7 @@ def run(paths: Sequence[str], config: Config, registry: Registry, knowledge: Kno
     return RunResult(findings=findings, errors=errors, files=len(files),
                      lines=sum(r.lines for r in ordered),
                      seconds=time.perf_counter() - start, cached=cached, baselined=baselined,
-                     results=ordered)
+                     results=ordered, jobs={job.display: job for job in files})
 
 
 def _run_pool(todo: list[tuple[FileJob, bytes | None, str | None]], session: Session,

@@ -322,12 +322,20 @@ def _finding(session: Session, ctx: FileContext, rep: Report) -> Finding:
 
         key = key.replace(rep.secret,
                           "secret:" + hashlib.sha256(rep.secret.encode()).hexdigest()[:16])
+    fix = None
+    if rep.fix is not None and ctx.module is not None:
+        from apisec_lint.fix import resolve
+
+        try:
+            fix = resolve(ctx, rep.fix)
+        except RecursionError:
+            fix = None
     return Finding(
         rule=rule.code, name=rule.name, severity=Severity(severity), path=ctx.path, span=span,
         message=message, snippet_key=key,
         statement_lines=rep.statement_lines or (span.line, span.end_line),
-        fixable=rule.fixable if rep.fixable is None else rep.fixable, flow=rep.flow,
-        fingerprint=fingerprint(rule.code, ctx.path, key))
+        fixable=fix is not None if rep.fixable is None else rep.fixable, flow=rep.flow,
+        fingerprint=fingerprint(rule.code, ctx.path, key), fix=fix)
 
 
 def _suppression_findings(session: Session, path: str, sups: list[suppress.Suppression],
