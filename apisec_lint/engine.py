@@ -65,6 +65,34 @@ def _work(job: tuple[str, str, str]) -> FileResult:
     return _timed(_SESSION, path, display, FileKind(kind))
 
 
+def _work_batch(jobs: list[tuple[str, str, str]]) -> list[FileResult]:
+    return [_work(job) for job in jobs]
+
+
+def _batches(sizes: list[int], njobs: int) -> list[list[int]]:
+    """Indexes of ``sizes`` grouped into tasks for the pool, largest files first.
+
+    One task per file costs a round trip each on trees of thousands of small files;
+    fixed-size chunks of a largest-first list hand one worker all the big files. So
+    tasks are filled up to an equal share of bytes (about 32 tasks per worker): a big
+    file is a task of its own, small files travel together.
+    """
+    order = sorted(range(len(sizes)), key=lambda i: -sizes[i])
+    target = max(1, sum(sizes) // (njobs * 32))
+    batches: list[list[int]] = []
+    current: list[int] = []
+    weight = 0
+    for i in order:
+        current.append(i)
+        weight += max(sizes[i], 1)
+        if weight >= target:
+            batches.append(current)
+            current, weight = [], 0
+    if current:
+        batches.append(current)
+    return batches
+
+
 def _timed(session: Session, path: str, display: str, kind: Any,
            data: bytes | None = None) -> FileResult:
     """process_file under the per-file time budget (Unix: an interval timer)."""
@@ -191,17 +219,18 @@ def _run_pool(todo: list[tuple[FileJob, bytes | None, str | None]], session: Ses
     _SESSION = session  # inherited by forked workers: no re-loading of rules and packs
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
-    order = sorted(range(len(todo)), key=lambda i: -todo[i][0].size)
-    work = [(todo[i][0].path, todo[i][0].display, todo[i][0].kind.value) for i in order]
-    chunk = max(1, min(16, len(work) // (njobs * 8) or 1))
+    batches = _batches([todo[i][0].size for i in range(len(todo))], njobs)
     out: list[FileResult | None] = [None] * len(todo)
     with ProcessPoolExecutor(max_workers=njobs, mp_context=ctx, initializer=_init_worker,
                              initargs=(session.config, session.enabled,
                                        session.prefilter)) as pool:
-        for i, result in zip(order, pool.map(_work, work, chunksize=chunk), strict=True):
-            out[i] = result
+        work = [[(todo[i][0].path, todo[i][0].display, todo[i][0].kind.value) for i in batch]
+                for batch in batches]
+        for batch, results in zip(batches, pool.map(_work_batch, work), strict=True):
+            for i, result in zip(batch, results, strict=True):
+                out[i] = result
             if progress:
-                progress.advance(1)
+                progress.advance(len(batch))
     return [r for r in out if r is not None]
 
 

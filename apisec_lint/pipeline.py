@@ -209,7 +209,7 @@ def _run_python(session: Session, ctx: FileContext, checks: list[type[Rule]],
     try:
         for inst in instances:
             inst.begin()
-        walk(module, instances, ctx.state)
+        walk(module, instances, ctx.state, ctx.index)
         for inst in instances:
             inst.finish()
     except Exception:
@@ -223,7 +223,7 @@ def _run_python(session: Session, ctx: FileContext, checks: list[type[Rule]],
             inst = rule(ctx)
             try:
                 inst.begin()
-                walk(module, [inst], ctx.state)
+                walk(module, [inst], ctx.state, ctx.index)
                 inst.finish()
                 good.append(inst)
             except RecursionError:

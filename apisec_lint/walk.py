@@ -109,8 +109,11 @@ class WalkState:
 _LEAVE = object()
 
 
-def walk(module: Any, rules: list[Any], state: WalkState) -> None:
-    """Run every rule's ``visit_*``/``leave_*`` handlers over ``module`` in one pass."""
+def walk(module: Any, rules: list[Any], state: WalkState, index: Any = None) -> None:
+    """Run every rule's ``visit_*``/``leave_*`` handlers over ``module`` in one pass.
+
+    With ``index`` (the file's :class:`~apisec_lint.analysis.index.TreeIndex`), the
+    walk replays the index's preorder list instead of traversing the tree again."""
     visit_by_name: dict[str, list[Handler]] = {}
     leave_by_name: dict[str, list[Handler]] = {}
     for rule in rules:
@@ -135,6 +138,37 @@ def walk(module: Any, rules: list[Any], state: WalkState) -> None:
         return entry
 
     scopes, statements = state.scopes, state.statements
+    if index is not None:
+        ends = index.ends
+        pending: list[tuple[int, Any, list[Handler], bool, bool]] = []
+        for i, node in enumerate(index.nodes):
+            while pending and pending[-1][0] <= i:
+                _, done, leaves, is_scope, is_stmt = pending.pop()
+                for handler in leaves:
+                    handler(done)
+                if is_scope:
+                    scopes.pop()
+                if is_stmt:
+                    statements.pop()
+            tp = type(node)
+            visits, leaves, is_scope, is_stmt = resolved.get(tp) or handlers_for(tp)
+            if is_scope:
+                scopes.append(node)
+            if is_stmt:
+                statements.append(node)
+            for handler in visits:
+                handler(node)
+            if leaves or is_scope or is_stmt:
+                pending.append((ends[i], node, leaves, is_scope, is_stmt))
+        while pending:
+            _, done, leaves, is_scope, is_stmt = pending.pop()
+            for handler in leaves:
+                handler(done)
+            if is_scope:
+                scopes.pop()
+            if is_stmt:
+                statements.pop()
+        return
     stack: list[Any] = [module]
     while stack:
         node = stack.pop()

@@ -163,3 +163,49 @@ def test_matches_any_is_any_single_pattern_match() -> None:
         assert matches_any(name, patterns) is expected
         assert matches_any(name, tuple(patterns)) is expected
     assert matches_any("anything", []) is False
+
+
+def test_pool_batches_cover_every_file_once_largest_first() -> None:
+    from apisec_lint.engine import _batches
+
+    sizes = [5, 1_000_000, 10, 300, 40_000, 7, 0, 2_000] * 40
+    batches = _batches(sizes, 2)
+    flat = [i for batch in batches for i in batch]
+    assert sorted(flat) == list(range(len(sizes)))
+    assert len(batches) > 2  # work is shared, not one chunk per worker
+    # the biggest files travel alone, the small ones together
+    assert batches[0] == [sizes.index(1_000_000)] or len(batches[0]) == 1
+    assert max(len(b) for b in batches) > 1
+
+
+def test_replayed_walk_visits_like_a_traversal() -> None:
+    import libcst
+
+    from apisec_lint.analysis.index import TreeIndex
+    from apisec_lint.walk import WalkState, walk
+
+    source = ("import os\nclass A:\n    def f(self, x=1):\n        return [y for y in x]\n"
+              "g = lambda: os.getenv('K')\nif g:\n    print(g())\n")
+    module = libcst.parse_module(source)
+
+    class Recorder:
+        def __init__(self, state: WalkState) -> None:
+            self.state, self.events = state, []
+
+        def visit_CSTNode(self, node: object) -> None:
+            self.events.append(("in", type(node).__name__, len(self.state.scopes),
+                                len(self.state.statements)))
+
+        def leave_CSTNode(self, node: object) -> None:
+            self.events.append(("out", type(node).__name__, len(self.state.scopes),
+                                len(self.state.statements)))
+
+    runs = []
+    for index in (None, TreeIndex(module)):
+        state = WalkState()
+        rec = Recorder(state)
+        walk(module, [rec], state, index)
+        assert state.scopes == [] and state.statements == []
+        runs.append(rec.events)
+    assert runs[0] == runs[1]
+    assert len(runs[0]) > 40

@@ -32,17 +32,28 @@ class TreeIndex:
     def _build(self, module: Any) -> None:
         scoping = (cst.FunctionDef, cst.Lambda)
         by_type = self._by_type
-        stack: list[tuple[Any, Any]] = [(module, module)]
-        pos = 0
+        # preorder list of every node and, per node, the position after its subtree:
+        # the walker replays this instead of traversing the tree a second time
+        nodes: list[Any] = []
+        ends: list[int] = []
+        self.nodes, self.ends = nodes, ends
+        stack: list[Any] = [(module, module)]
         while stack:
-            node, scope = stack.pop()
+            item = stack.pop()
+            if type(item) is int:
+                ends[item] = len(nodes)
+                continue
+            node, scope = item
+            pos = len(nodes)
+            nodes.append(node)
+            ends.append(0)
             tp = type(node)
             bucket = by_type.get(tp)
             if bucket is None:
                 bucket = by_type[tp] = []
             bucket.append((pos, node, scope))
-            pos += 1
             inner = node if tp in scoping else scope
+            stack.append(pos)
             kids: list[tuple[Any, Any]] = []
             for name in child_fields(tp):
                 value = getattr(node, name)
