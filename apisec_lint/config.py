@@ -45,6 +45,7 @@ CORE_KEYS: dict[str, str] = {
     "respect-gitignore": "bool",
     "force-exclude": "bool",
     "file-timeout": "number",
+    "max-file-size": "number",
     "keys": "table[list[str]]",
     "keys-file": "str",
 }
@@ -212,7 +213,9 @@ def build_config(table: dict[str, Any], registry: Registry, *, source: str = "",
             config = replace(config, respect_gitignore=value)
         elif key == "force-exclude":
             config = replace(config, force_exclude=value)
-        elif key == "file-timeout":
+        elif key in ("file-timeout", "max-file-size"):
+            if value < 0:
+                raise ConfigError(f"{where}: '{raw_key}' must not be negative")
             extras.append((key, float(value)))
         elif key == "keys":
             keys = check_keys(where, value, "keys.")
