@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from apisec_lint import __version__
-from apisec_lint.types import FileError, FileResult, Finding, FlowStep, Severity, Span
+from apisec_lint.types import Edit, FileError, FileResult, Finding, Fix, FlowStep, Severity, Span
 
 CACHE_DIR = ".apisec-lint-cache"
-_SCHEMA = 1
+_SCHEMA = 3  # 2: facts for the cross-file join; 3: findings carry their fix (edits)
 
 
 def run_digest(*parts: str) -> str:
@@ -44,7 +44,17 @@ def _finding_from_dict(d: dict[str, Any]) -> Finding:
         rule=d["rule"], name=d["name"], severity=Severity(d["severity"]), path=d["path"],
         span=Span(**d["span"]), message=d["message"], snippet_key=d["snippet_key"],
         statement_lines=tuple(d["statement_lines"]), fixable=d["fixable"],  # type: ignore[arg-type]
-        flow=tuple(FlowStep(**s) for s in d["flow"]), fingerprint=d["fingerprint"])
+        flow=tuple(FlowStep(**s) for s in d["flow"]), fingerprint=d["fingerprint"],
+        fix=_fix_from_dict(d.get("fix")))
+
+
+def _fix_from_dict(d: dict[str, Any] | None) -> Fix | None:
+    if d is None:
+        return None
+    return Fix(edits=tuple(Edit(int(e["start"]), int(e["end"]), str(e["content"]))
+                           for e in d["edits"]),
+               applicability=str(d["applicability"]), message=str(d["message"]),
+               env=tuple(str(v) for v in d["env"]))
 
 
 class Cache:
@@ -69,7 +79,8 @@ class Cache:
             d = json.loads(raw)
             return FileResult(
                 path=d["path"], findings=tuple(_finding_from_dict(f) for f in d["findings"]),
-                errors=tuple(FileError(**e) for e in d["errors"]), lines=d["lines"])
+                errors=tuple(FileError(**e) for e in d["errors"]), lines=d["lines"],
+                facts=tuple(tuple(f) for f in d["facts"]))
         except (OSError, ValueError, KeyError, TypeError):
             return None  # a missing or damaged entry is a miss
 
@@ -92,7 +103,8 @@ class Cache:
             payload = json.dumps({
                 "path": result.path, "lines": result.lines,
                 "findings": [_finding_to_dict(f) for f in result.findings],
-                "errors": [asdict(e) for e in result.errors]}, sort_keys=True)
+                "errors": [asdict(e) for e in result.errors],
+                "facts": [list(f) for f in result.facts]}, sort_keys=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(payload)

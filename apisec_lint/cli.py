@@ -57,6 +57,15 @@ class _Command(click.Command):
               help="Report only findings not in this baseline file.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False),
               help="Write the current findings to a baseline file and exit 0.")
+@click.option("--fix/--no-fix", "fix", default=None,
+              help="Apply the safe fixes to the files, then report what remains "
+                   "(config: fix = true).")
+@click.option("--unsafe-fixes/--no-unsafe-fixes", "unsafe_fixes", default=None,
+              help="With --fix or --diff, apply the unsafe fixes too: they change what the "
+                   "code does at run time (config: unsafe-fixes = true).")
+@click.option("--diff", is_flag=True,
+              help="Print the fixes as a unified diff instead of writing them; exit 1 when "
+                   "there is something to fix.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1),
               help="Worker processes (default: all cores).")
 @click.option("--force-exclude", is_flag=True,
@@ -117,6 +126,9 @@ class Options:
     explain: str | None = None
     permissions: bool = False
     no_prefilter: bool = False
+    fix: bool | None = None
+    unsafe_fixes: bool | None = None
+    diff: bool = False
 
 
 def _main(o: Options) -> int:
@@ -163,6 +175,12 @@ def _main(o: Options) -> int:
     from apisec_lint.packs import load_knowledge
 
     knowledge = load_knowledge(config.packs)
+    fixing = o.diff or bool(o.fix if o.fix is not None else config.extra("fix", False))
+    unsafe = bool(o.unsafe_fixes if o.unsafe_fixes is not None
+                  else config.extra("unsafe-fixes", False))
+    if fixing and (permissions or write_baseline):
+        raise UsageError(f"--{'diff' if o.diff else 'fix'} cannot be combined with "
+                         f"--{'permissions' if permissions else 'write-baseline'}")
     if permissions:
         return _permissions(targets, config, knowledge, fmt, output, jobs)
     from apisec_lint.progress import Progress
@@ -170,6 +188,20 @@ def _main(o: Options) -> int:
     result = run(targets, config, registry, knowledge, enabled=enabled, jobs=jobs,
                  use_cache=not no_cache, baseline=baseline, prefilter=not no_prefilter,
                  progress=Progress() if Progress.wanted() else None)
+    outcome = None
+    if fixing:
+        from apisec_lint.autofix import fix_run
+        from apisec_lint.pipeline import Session
+
+        session = Session(registry, knowledge, config, enabled, not no_prefilter)
+        outcome = fix_run(result, session, unsafe=unsafe, write=not o.diff, baseline=baseline)
+        if o.diff:
+            return _show_diff(outcome, result, unsafe, output)
+        if outcome.changed:  # report what remains in the files as they are now
+            result = run(targets, config, registry, knowledge, enabled=enabled, jobs=jobs,
+                         use_cache=not no_cache, baseline=baseline,
+                         prefilter=not no_prefilter)
+        result.errors.extend(outcome.errors)
 
     if write_baseline:
         from apisec_lint.baseline import write_baseline as write
@@ -199,10 +231,58 @@ def _main(o: Options) -> int:
     for err in result.errors if fmt != "text" else ():
         click.echo(f"apisec-lint: {err.path}: {err.message}", err=True)
 
+    if fixing and outcome is not None:
+        _fix_summary(outcome, result, unsafe)
+    elif fmt == "text" and not output:
+        _fixable_hint(result, unsafe)
+
     if exit_zero:
         return 0
     failing = [f for f in result.findings if f.severity >= config.fail_on]
     return 1 if failing or result.errors else 0
+
+
+def _unsafe_hint(findings: Sequence[Any], unsafe: bool) -> str:
+    hidden = 0 if unsafe else sum(1 for f in findings if f.fix is not None and not f.fix.safe)
+    return (f" {hidden} more fix{'es' if hidden != 1 else ''} available with --unsafe-fixes."
+            if hidden else "")
+
+
+def _fix_summary(outcome: Any, result: Any, unsafe: bool) -> None:
+    """``--fix``: what was fixed, what remains, what to set, on standard error."""
+    n = outcome.fixed
+    remaining = len(result.findings)
+    files = len(outcome.changed)
+    click.echo(f"apisec-lint: fixed {n} finding{'s' if n != 1 else ''} in {files} "
+               f"file{'s' if files != 1 else ''} ({remaining} remaining)."
+               + _unsafe_hint(result.findings, unsafe), err=True)
+    if outcome.env:
+        click.echo("apisec-lint: credentials were moved out of the code: set "
+                   + ", ".join(outcome.env) + " in the environment", err=True)
+
+
+def _fixable_hint(result: Any, unsafe: bool) -> None:
+    safe = sum(1 for f in result.findings if f.fix is not None and (unsafe or f.fix.safe))
+    if safe:
+        click.echo(f"apisec-lint: {safe} fixable with --fix."
+                   + _unsafe_hint(result.findings, unsafe), err=True)
+    else:
+        hint = _unsafe_hint(result.findings, unsafe)
+        if hint:
+            click.echo(f"apisec-lint: no safe fixes;{hint}", err=True)
+
+
+def _show_diff(outcome: Any, result: Any, unsafe: bool, output: str | None) -> int:
+    """``--diff``: the unified diff of every file a fix would change; nothing written."""
+    text = "".join(f.diff() for f in outcome.changed)
+    _write(text, output)
+    n = outcome.fixed
+    click.echo(f"apisec-lint: would fix {n} finding{'s' if n != 1 else ''} in "
+               f"{len(outcome.changed)} file{'s' if len(outcome.changed) != 1 else ''}."
+               + _unsafe_hint(result.findings, unsafe), err=True)
+    for err in outcome.errors:
+        click.echo(f"apisec-lint: {err.path}: {err.message}", err=True)
+    return 1 if outcome.changed or outcome.errors else 0
 
 
 def _permissions(targets: Sequence[str], config: Any, knowledge: Any, fmt: str,
@@ -230,18 +310,25 @@ def _write(text: str, output: str | None) -> None:
 
 
 def _list_rules(registry: Any) -> str:
-    lines = [f"{'code':<7} {'name':<38} {'severity':<8} {'fix':<4} summary"]
+    """One line per rule; the fix column says whether ``--fix`` (safe) or only
+    ``--fix --unsafe-fixes`` (unsafe) can fix its findings."""
+    lines = [f"{'code':<7} {'name':<38} {'severity':<8} {'fix':<11} summary"]
     for rule in registry.rules:
-        fix = "yes" if rule.fixable else "-"
-        lines.append(f"{rule.code:<7} {rule.name:<38} {rule.severity!s:<8} {fix:<4} "
-                     f"{rule.summary()}")
+        lines.append(f"{rule.code:<7} {rule.name:<38} {rule.severity!s:<8} "
+                     f"{rule.fix_label():<11} {rule.summary()}")
     return "\n".join(lines) + "\n"
 
 
 def _explain(rule: Any) -> str:
     head = (f"{rule.code} ({rule.name}) — severity {rule.severity}"
-            + (f", CWE-{rule.cwe}" if rule.cwe else "")
-            + (f"; fixable: {rule.fix_description or 'yes'}" if rule.fixable else "; not fixable"))
+            + (f", CWE-{rule.cwe}" if rule.cwe else ""))
+    if rule.fixable:
+        how = "--fix" if rule.fix_label() == "safe" else (
+            "--fix --unsafe-fixes" if rule.fix_label() == "unsafe"
+            else "--fix (safe fixes) / --fix --unsafe-fixes")
+        head += f"\nFixable with {how}: {rule.fix_description or 'yes'}"
+    else:
+        head += "\nNot fixable automatically."
     return f"{head}\n\n{rule.documentation()}\n"
 
 

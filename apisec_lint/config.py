@@ -48,6 +48,8 @@ CORE_KEYS: dict[str, str] = {
     "max-file-size": "number",
     "keys": "table[list[str]]",
     "keys-file": "str",
+    "fix": "bool",
+    "unsafe-fixes": "bool",
 }
 
 
@@ -217,6 +219,8 @@ def build_config(table: dict[str, Any], registry: Registry, *, source: str = "",
             if value < 0:
                 raise ConfigError(f"{where}: '{raw_key}' must not be negative")
             extras.append((key, float(value)))
+        elif key in ("fix", "unsafe-fixes"):
+            extras.append((key, value))
         elif key == "keys":
             keys = check_keys(where, value, "keys.")
         elif key == "keys-file":

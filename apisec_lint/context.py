@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from apisec_lint.analysis.calls import Callees
     from apisec_lint.analysis.clients import Clients
     from apisec_lint.analysis.imports import ImportMap
+    from apisec_lint.analysis.index import TreeIndex
     from apisec_lint.analysis.values import Values
     from apisec_lint.packs import Knowledge
     from apisec_lint.rule import Rule
@@ -43,6 +44,7 @@ class Report:
     flow: tuple[FlowStep, ...] = ()
     secret: str | None = None
     fixable: bool | None = None
+    fix: Any = None  # a fix.FixSpec, turned into edits once positions are known
 
 
 class FileContext:
@@ -90,16 +92,23 @@ class FileContext:
 
     # -- shared analyses -----------------------------------------------------------
     @cached_property
+    def index(self) -> TreeIndex:
+        """The file's nodes by type (one pass; see analysis/index.py)."""
+        from apisec_lint.analysis.index import TreeIndex
+
+        return TreeIndex(self.module)
+
+    @cached_property
     def imports(self) -> ImportMap:
         from apisec_lint.analysis.imports import ImportMap
 
-        return ImportMap(self.module)
+        return ImportMap(self.module, self.index)
 
     @cached_property
     def values(self) -> Values:
         from apisec_lint.analysis.values import Values
 
-        return Values(self.module)
+        return Values(self.module, self.index)
 
     @cached_property
     def clients(self) -> Clients:
@@ -127,13 +136,15 @@ class FileContext:
     # -- reporting -----------------------------------------------------------------
     def report(self, rule: Rule | type[Rule], node: Any, message: str, *,
                severity: Severity | None = None, flow: tuple[FlowStep, ...] = (),
-               secret: str | None = None, fixable: bool | None = None) -> None:
+               secret: str | None = None, fixable: bool | None = None,
+               fix: Any = None) -> None:
         """Report ``node``. ``secret``: the raw secret the finding is about; it is
-        masked out of the message should the rule have let it slip in."""
+        masked out of the message should the rule have let it slip in. ``fix``: a
+        :class:`apisec_lint.fix.FixSpec` saying how to fix it."""
         self.reports.append(Report(
             rule=rule if isinstance(rule, type) else type(rule), message=message, node=node,
             severity=severity, statement=self.statement, flow=flow, secret=secret,
-            fixable=fixable))
+            fixable=fixable, fix=fix))
 
     def report_span(self, rule: Rule | type[Rule], span: Span, message: str, *,
                     severity: Severity | None = None, snippet_key: str | None = None,

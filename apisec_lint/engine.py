@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apisec_lint import baseline as baseline_mod
+from apisec_lint import crossfile
 from apisec_lint.cache import Cache, run_digest
 from apisec_lint.discovery import Discovery, FileJob
 from apisec_lint.packs import Knowledge
@@ -39,6 +40,8 @@ class RunResult:
     cached: int = 0
     baselined: int = 0
     results: list[FileResult] = field(default_factory=list)
+    # display path -> the file analysed (where ``--fix`` writes)
+    jobs: dict[str, FileJob] = field(default_factory=dict)
 
 
 _SESSION: Session | None = None
@@ -161,6 +164,7 @@ def run(paths: Sequence[str], config: Config, registry: Registry, knowledge: Kno
         results[job.display] = result
         if cache is not None and key is not None and not result.errors:
             cache.put(key, result)
+    crossfile.join(session, files, results)  # after the cache: its findings are not per file
 
     ordered = [results[d] for d in sorted(results)]
     findings = [f for r in ordered for f in r.findings]
@@ -177,7 +181,7 @@ def run(paths: Sequence[str], config: Config, registry: Registry, knowledge: Kno
     return RunResult(findings=findings, errors=errors, files=len(files),
                      lines=sum(r.lines for r in ordered),
                      seconds=time.perf_counter() - start, cached=cached, baselined=baselined,
-                     results=ordered)
+                     results=ordered, jobs={job.display: job for job in files})
 
 
 def _run_pool(todo: list[tuple[FileJob, bytes | None, str | None]], session: Session,

@@ -116,6 +116,10 @@ SECTIONS: dict[str, tuple[bool, Mapping[str, Field]]] = {
         "attributes": _f("list[table]", fields={"name": _f("str", True),
                                                  "role": _f("str", True, choices=ROLES)}),
         "rate_limited": _f("bool"),  # the client throttles itself by default
+        # the prefix of the environment variables a hardcoded credential is moved to
+        # by ``--unsafe-fixes`` (``BINANCE`` -> ``BINANCE_API_KEY``); default: the
+        # exchange id in capitals
+        "env_prefix": _f("str"),
         "doc": _f("str"),
     }),
     # A keyword/positional argument or config key of a call whose value matters.
@@ -137,6 +141,15 @@ SECTIONS: dict[str, tuple[bool, Mapping[str, Field]]] = {
         # count (``*session`` for ``http_session.verify = False``)
         "receivers": _f("list[str]"),
         "message": _f("str"),
+        # How ``--fix`` repairs an insecure setting: ``remove`` the argument, dict entry
+        # or attribute assignment (the SDK default is safe), or ``set`` it to
+        # ``fix_value`` (Python source; a rule may supply it, e.g. the configured timeout).
+        # A ``required`` knob with ``fix = "set"`` is also added where it is missing.
+        "fix": _f("str", choices=("remove", "set")),
+        "fix_value": _f("str"),
+        "fix_import": _f("str"),  # a module ``fix_value`` needs (``ssl``): imported once
+        # overrides the rule's own: a fix that changes run-time behaviour is "unsafe"
+        "fix_applicability": _f("str", choices=("safe", "unsafe")),
         "doc": _f("str"),
     }),
     # ---- transport (APS2xx) and rate limits (APS3xx)
@@ -183,6 +196,9 @@ SECTIONS: dict[str, tuple[bool, Mapping[str, Field]]] = {
         "topic": _f("str", True),
         "calls": _f("list[str]", True),
         "message": _f("str"),
+        # ``--fix``: the safe function of the same module to call instead (its last name:
+        # ``ssl._create_unverified_context()`` -> ``ssl.create_default_context()``)
+        "replacement": _f("str"),
         "doc": _f("str"),
     }),
     # Environment variables that are insecure to set from code to one of ``bad``.
@@ -327,6 +343,10 @@ SECTIONS: dict[str, tuple[bool, Mapping[str, Field]]] = {
         "data": _f("table", fields={"name": _f("str"), "position": _f("int")}),
         "loader": _f("table", fields={"name": _f("str"), "position": _f("int")}),
         "safe_loaders": _f("list[str]"),
+        # ``--unsafe-fixes``: the call to use instead (``json.loads`` for ``eval``) and
+        # the module to import for it
+        "replacement": _f("str"),
+        "replacement_import": _f("str"),
         "doc": _f("str"),
     }),
     # ---- key permissions (APS5xx) -------------------------------------------------
@@ -430,10 +450,18 @@ SECTIONS: dict[str, tuple[bool, Mapping[str, Field]]] = {
     }),
     # A call that takes a credential but builds no exchange client: chat bots,
     # notifiers (``telebot.TeleBot(token)``, ``bot.run(token)``).
+    # ``--unsafe-fixes`` moves a hardcoded credential to ``os.environ["<PREFIX>_<suffix>"]``
+    # (PREFIX from the client's ``env_prefix`` or exchange): the suffix of each role.
+    "credential_env": (True, {
+        "role": _f("str", True),
+        "suffix": _f("str", True),
+        "doc": _f("str"),
+    }),
     "secret_params": (True, {
         "sdk": _f("str", True),
         "calls": _f("list[str]", True),  # qualified-name patterns of the callee
         "params": _f("list[table]", True, fields=PARAM),
+        "env_prefix": _f("str"),  # as in [[clients]]
         "doc": _f("str"),
     }),
     # Where a secret comes from besides the environment (``credential_sources``):
@@ -567,7 +595,16 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
 
 
 def matches_any(name: str, patterns: Iterable[str]) -> bool:
-    return any(compile_pattern(p).match(name) for p in patterns)
+    return _combined(patterns if type(patterns) is tuple else tuple(patterns)) \
+        .match(name) is not None
+
+
+@lru_cache(maxsize=1024)
+def _combined(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for a list of patterns (one ``match`` instead of one per pattern)."""
+    if not patterns:
+        return re.compile(r"(?!)")
+    return re.compile("|".join(f"(?:{compile_pattern(p).pattern})" for p in patterns))
 
 
 # --------------------------------------------------------------------------- loading

@@ -103,10 +103,10 @@ def scan_file(knowledge: Knowledge, config: Config, path: str, display: str,
     text, err, _ = decode(data, kind)
     if text is None:
         return FileKeyUses(display, error=err)
-    from apisec_lint._lazy import cst
+    from apisec_lint._lazy import parse_module
 
     try:
-        module = cst.parse_module(text)
+        module = parse_module(text)
     except Exception as exc:  # syntax errors, deep nesting, libcst internals
         message = getattr(exc, "message", None) or type(exc).__name__
         return FileKeyUses(display, error=f"not analysed: {message}")

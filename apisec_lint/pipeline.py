@@ -20,6 +20,7 @@ from typing import Any
 from apisec_lint import suppress
 from apisec_lint.checks import diagnostics as diag
 from apisec_lint.context import FileContext, Report, fingerprint
+from apisec_lint.crossfile import facts_of
 from apisec_lint.packs import Knowledge
 from apisec_lint.rule import Registry, Rule
 from apisec_lint.types import Config, FileError, FileKind, FileResult, Finding, Severity, Span
@@ -164,7 +165,7 @@ def process_file(session: Session, path: str, display: str, kind: FileKind,
         findings = suppress.apply(findings, sups, session.name_to_code)
         findings.extend(_suppression_findings(session, display, sups, enabled))
         findings.sort(key=lambda f: f.sort_key)
-    return FileResult(display, tuple(_dedupe(findings)), lines=nlines)
+    return FileResult(display, tuple(_dedupe(findings)), lines=nlines, facts=facts_of(ctx))
 
 
 DEFAULT_MAX_FILE_SIZE_MB = 5.0
@@ -200,7 +201,7 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 def _run_python(session: Session, ctx: FileContext, checks: list[type[Rule]],
                 enabled: set[str]) -> list[Finding]:
-    from apisec_lint._lazy import cst
+    from apisec_lint._lazy import cst, parse_module
     from apisec_lint.walk import WalkState, walk
 
     try:
@@ -210,7 +211,7 @@ def _run_python(session: Session, ctx: FileContext, checks: list[type[Rule]],
                 return []
             return [_diag(diag.SyntaxErrorDiagnostic, ctx.path, 1, 1,
                           f"file not analysed: {guard}")]
-        module = cst.parse_module(ctx.text)
+        module = parse_module(ctx.text)
     except cst.ParserSyntaxError as exc:
         if diag.SyntaxErrorDiagnostic.code not in enabled:
             return []
@@ -348,12 +349,20 @@ def _finding(session: Session, ctx: FileContext, rep: Report) -> Finding:
 
         key = key.replace(rep.secret,
                           "secret:" + hashlib.sha256(rep.secret.encode()).hexdigest()[:16])
+    fix = None
+    if rep.fix is not None and ctx.module is not None:
+        from apisec_lint.fix import resolve
+
+        try:
+            fix = resolve(ctx, rep.fix)
+        except RecursionError:
+            fix = None
     return Finding(
         rule=rule.code, name=rule.name, severity=Severity(severity), path=ctx.path, span=span,
         message=message, snippet_key=key,
         statement_lines=rep.statement_lines or (span.line, span.end_line),
-        fixable=rule.fixable if rep.fixable is None else rep.fixable, flow=rep.flow,
-        fingerprint=fingerprint(rule.code, ctx.path, key))
+        fixable=fix is not None if rep.fixable is None else rep.fixable, flow=rep.flow,
+        fingerprint=fingerprint(rule.code, ctx.path, key), fix=fix)
 
 
 def _suppression_findings(session: Session, path: str, sups: list[suppress.Suppression],

@@ -10,6 +10,12 @@ all rules of a file run in one batched traversal (see :mod:`apisec_lint.walk`).
 ``begin()`` runs before the traversal and ``finish()`` after it. Rules for config
 files (``kinds`` other than python) implement ``check_file()`` instead.
 
+A rule that can fix what it reports sets ``fixable``, ``fix_description`` and
+``fix_applicability`` and passes ``fix=FixSpec(...)`` (:mod:`apisec_lint.fix`: replace a
+node, remove an argument or dict entry, add a keyword argument, add an import) to
+``report()``; the edits are computed against the original source once positions are
+known, so ``--fix`` changes nothing outside the nodes it names.
+
 Third-party rules register a Rule subclass (or a module exposing ``RULES``) in the
 entry-point group ``apisec_lint.rules``.
 """
@@ -58,6 +64,9 @@ class Rule:
     kinds: ClassVar[frozenset[FileKind]] = frozenset({FileKind.PYTHON})
     fixable: ClassVar[bool] = False
     fix_description: ClassVar[str] = ""
+    # "safe" (applied by --fix) or "unsafe" (needs --unsafe-fixes): the default of the
+    # rule's fixes; a FixSpec says it for each fix.
+    fix_applicability: ClassVar[str] = "safe"
     # Byte strings (lowercase) one of which a file must contain for this rule to be able
     # to fire; the prefilter skips the CST entirely when no rule's trigger is present.
     # ``None`` means "always run"; it disables the fast path for every file.
@@ -107,6 +116,11 @@ class Rule:
         """Whether the rule can fire at all under ``config`` (e.g. it needs an option
         that is not set); a rule that cannot is never run, which keeps files unparsed."""
         return True
+
+    @classmethod
+    def fix_label(cls) -> str:
+        """What ``--list-rules`` shows in its fix column: -, safe, unsafe."""
+        return cls.fix_applicability if cls.fixable else "-"
 
     @classmethod
     def family(cls) -> str:

@@ -66,6 +66,34 @@ class FlowStep:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """Replace ``text[start:end]`` of the analysed source (character offsets into the
+    decoded text) with ``content``; ``start == end`` inserts."""
+
+    start: int
+    end: int
+    content: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """How to fix one finding: edits against the source the finding was reported in.
+
+    ``applicability`` is ``"safe"`` (applied by ``--fix``) or ``"unsafe"`` (behaviour at
+    run time changes: needs ``--unsafe-fixes``). ``env`` names the environment variables
+    the fixed code reads (a credential moved out of the source)."""
+
+    edits: tuple[Edit, ...]
+    applicability: str = "safe"
+    message: str = ""
+    env: tuple[str, ...] = ()
+
+    @property
+    def safe(self) -> bool:
+        return self.applicability == "safe"
+
+
+@dataclass(frozen=True)
 class Finding:
     """One reported problem. Reporters format these; they never re-analyse."""
 
@@ -83,6 +111,7 @@ class Finding:
     fixable: bool = False
     flow: tuple[FlowStep, ...] = ()
     fingerprint: str = ""
+    fix: Fix | None = None
 
     @property
     def family(self) -> str:
@@ -111,6 +140,8 @@ class FileResult:
     lines: int = 0
     # Suppression bookkeeping, resolved later by the filters.
     suppressions: tuple[Any, ...] = ()
+    # Cross-file facts (crossfile.py): plain tuples of str/int, cached with the result.
+    facts: tuple[tuple[Any, ...], ...] = ()
 
 
 @dataclass(frozen=True)

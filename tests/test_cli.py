@@ -19,11 +19,12 @@ def test_json_contract_for_verify_false(cli, tmp_path) -> None:
     assert doc["tool"]["name"] == "apisec-lint" and doc["tool"]["version"]
     assert len(doc["findings"]) == 1
     f = doc["findings"][0]
-    assert set(f) == CONTRACT_KEYS
+    assert set(f) == CONTRACT_KEYS | {"fix"}  # "fix": additive, on fixable findings only
     assert (f["rule"], f["family"], f["severity"]) == ("APS201", "APS2", "high")
     assert f["path"] == "bot.py"
     assert (f["line"], f["column"], f["end_line"], f["end_column"]) == (2, 19, 2, 31)
-    assert f["name"] == "tls-verify-disabled" and f["fixable"] is False
+    assert f["name"] == "tls-verify-disabled" and f["fixable"] is True
+    assert f["fix"] == {"applicability": "unsafe", "message": "remove verify"}
     assert re.fullmatch(r"[0-9a-f]{20}", f["fingerprint"])
     assert doc["errors"] == []
     assert doc["stats"]["files"] == 1 and doc["stats"]["lines"] == 2

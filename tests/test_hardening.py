@@ -6,7 +6,9 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+import random
 import re
+import string
 import time
 
 import hypothesmith
@@ -55,6 +57,13 @@ def test_output_is_deterministic_across_runs_jobs_and_cache(cli, tmp_path) -> No
             "requests.get('http://api.example.com/x', verify=False)\n")
     for i in range(25):
         write(tmp_path, f"p{i % 4}/m{i}.py", body * (1 + i % 3))
+    # cross-file: a module constant reaching clients in other files (joined after the pool)
+    rng = random.Random(3)
+    key = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(40))
+    write(tmp_path, "conf.py", f"K = '{key}'\n")
+    for i in range(6):
+        write(tmp_path, f"p{i % 3}/x{i}.py",
+              "import ccxt\nfrom conf import K\nex = ccxt.kraken({'secret': K})\n")
     outputs = []
     for args in (["--no-cache", "--jobs", "1"], ["--no-cache", "--jobs", "2"], [], []):
         for fmt in ("json", "sarif"):
@@ -64,6 +73,7 @@ def test_output_is_deterministic_across_runs_jobs_and_cache(cli, tmp_path) -> No
             outputs.append((fmt, json.dumps(doc, sort_keys=True)))
     for fmt in ("json", "sarif"):
         assert len({o for f, o in outputs if f == fmt}) == 1, fmt
+    assert '"path": "conf.py"' in outputs[0][1] and "p0/x0.py:3" in outputs[0][1]
 
 
 def _patterns() -> list[tuple[str, re.Pattern[str] | re.Pattern[bytes]]]:

@@ -102,3 +102,64 @@ def test_rule_crash_becomes_internal_error_and_others_survive() -> None:
     found = check_snippet(TLS, rules=[*RULES, TlsVerifyDisabled, Boom])
     assert [(f.rule, f.span.line) for f in found] == [("APS003", 1), ("APS201", 2)]
     assert "APS999 (boom) failed: ValueError: kaboom" in found[0].message
+
+
+def test_fast_parse_matches_libcst_and_restores_validation() -> None:
+    import libcst
+
+    from apisec_lint._lazy import parse_module
+
+    source = "import ccxt\n\nx = ccxt.binance({'enableRateLimit': False})  # c\n"
+    fast = parse_module(source)
+    assert fast.code == source
+    assert fast.deep_equals(libcst.parse_module(source))
+    # validation is back on for trees built by hand afterwards
+    with pytest.raises(libcst.CSTValidationError):
+        libcst.Name("not a name")
+    with pytest.raises(libcst.ParserSyntaxError):
+        parse_module("def (:\n")
+    with pytest.raises(libcst.CSTValidationError):
+        libcst.Name("still validated")
+
+
+def test_tree_index_keeps_source_order_and_scopes() -> None:
+    import libcst
+
+    from apisec_lint.analysis.index import TreeIndex
+
+    module = libcst.parse_module("a = 1\ndef f():\n    b = 2\n    g = lambda: 3\nc = 4\n")
+    index = TreeIndex(module)
+    assigns = index.entries(libcst.Assign)
+    names = [e[1].targets[0].target.value for e in assigns]
+    assert names == ["a", "b", "g", "c"]
+    scopes = {e[1].targets[0].target.value: e[2] for e in assigns}
+    func = index.of(libcst.FunctionDef)[0]
+    assert scopes["a"] is module and scopes["c"] is module
+    assert scopes["b"] is func and scopes["g"] is func
+    assert [type(n).__name__ for n in index.of(libcst.FunctionDef, libcst.Lambda)] == \
+        ["FunctionDef", "Lambda"]
+
+
+@pytest.mark.parametrize("source", [
+    "'a'", '"abc"', "r'x\\y'", "u'q'", "'''tri\nple'''", '""""""', "b'x'", "'a' 'b'",
+    "'a' f'{x}'", "R'ab'", "'\\x41'", "'''a'b'''", "'\\''", "Br'x'", "'a' \"b\" 'c'",
+])
+def test_string_value_agrees_with_libcst(source: str) -> None:
+    import libcst
+
+    from apisec_lint.analysis.values import string_value
+
+    node = libcst.parse_expression(source)
+    assert string_value(node) == node.evaluated_value
+
+
+def test_matches_any_is_any_single_pattern_match() -> None:
+    from apisec_lint.packs import compile_pattern, matches_any
+
+    patterns = ["ccxt.*", "binance.**.Client", "requests.[gp]*", "x.y"]
+    for name in ["ccxt.binance", "ccxt.a.b", "binance.client.Client", "binance.Client",
+                 "requests.get", "requests.post", "requests.delete", "x.y", "x.yz", ""]:
+        expected = any(compile_pattern(p).match(name) for p in patterns)
+        assert matches_any(name, patterns) is expected
+        assert matches_any(name, tuple(patterns)) is expected
+    assert matches_any("anything", []) is False

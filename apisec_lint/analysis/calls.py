@@ -10,7 +10,6 @@ from typing import Any
 from apisec_lint._lazy import cst
 from apisec_lint.analysis.imports import ImportMap
 from apisec_lint.analysis.values import Values, _attr_key
-from apisec_lint.walk import iter_tree
 
 
 class Callees:
@@ -24,11 +23,10 @@ class Callees:
     def _with_items(self) -> dict[str, list[Any]]:
         if self._with is None:
             self._with = {}
-            for node in iter_tree(self.module):
-                if isinstance(node, cst.With):
-                    for item in node.items:
-                        if item.asname is not None and isinstance(item.asname.name, cst.Name):
-                            self._with.setdefault(item.asname.name.value, []).append(item.item)
+            for node in self.values.index.of(cst.With):
+                for item in node.items:
+                    if item.asname is not None and isinstance(item.asname.name, cst.Name):
+                        self._with.setdefault(item.asname.name.value, []).append(item.item)
         return self._with
 
     def type_of(self, expr: Any, scope: Any = None, depth: int = 0) -> str | None:

@@ -112,10 +112,7 @@ class Clients:
     def _with_items(self) -> list[Any]:
         cached = getattr(self, "_with_cache", None)
         if cached is None:
-            from apisec_lint.walk import iter_tree
-
-            cached = [item for node in iter_tree(self.values.module)
-                      if isinstance(node, cst.With) for item in node.items]
+            cached = [item for node in self.values.index.of(cst.With) for item in node.items]
             self._with_cache = cached
         return cached
 

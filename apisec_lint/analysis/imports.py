@@ -13,7 +13,7 @@ import builtins
 from typing import Any
 
 from apisec_lint._lazy import cst
-from apisec_lint.walk import iter_tree
+from apisec_lint.analysis.index import TreeIndex
 
 DYNAMIC = "<dynamic>"
 _BUILTINS = frozenset(dir(builtins))
@@ -34,10 +34,12 @@ def dotted_name(node: Any) -> str | None:
 class ImportMap:
     """Alias -> qualified module/object name for one file."""
 
-    def __init__(self, module: Any) -> None:
+    def __init__(self, module: Any, index: TreeIndex | None = None) -> None:
         self.aliases: dict[str, str] = {}
         self.defined: set[str] = set()  # module-level names bound by def/class
-        for node in iter_tree(module):
+        if index is None:
+            index = TreeIndex(module)
+        for node in index.of(cst.Import, cst.ImportFrom, cst.FunctionDef, cst.ClassDef):
             if isinstance(node, cst.Import):
                 for alias in node.names:
                     full = dotted_name(alias.name) or ""

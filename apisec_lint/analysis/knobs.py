@@ -32,9 +32,8 @@ from typing import TYPE_CHECKING, Any
 from apisec_lint._lazy import cst
 from apisec_lint.analysis.calls import find_arg
 from apisec_lint.analysis.imports import dotted_name
-from apisec_lint.analysis.values import Const, DictVal, _attr_key
+from apisec_lint.analysis.values import Const, DictVal, _attr_key, string_value
 from apisec_lint.packs import matches_any
-from apisec_lint.walk import iter_tree
 
 if TYPE_CHECKING:
     from apisec_lint.analysis.clients import ClientInfo
@@ -94,10 +93,10 @@ class Knobs:
         """id(dict key node) -> the value expression written for it (dict literals,
         ``dict(k=v)`` keywords, ``cfg["k"] = v``)."""
         out: dict[int, Any] = {}
-        for node in iter_tree(self.ctx.module):
-            if isinstance(node, cst.DictElement):
+        for node in self.ctx.index.of(cst.DictElement, cst.Call, cst.Assign):
+            if type(node) is cst.DictElement:
                 out[id(node.key)] = node.value
-            elif isinstance(node, cst.Call):
+            elif type(node) is cst.Call:
                 for arg in node.args:
                     if arg.keyword is not None:
                         out.setdefault(id(arg.keyword), arg.value)
@@ -113,13 +112,12 @@ class Knobs:
     def with_items(self) -> dict[str, list[Any]]:
         """``as`` name -> the context expressions bound to it by ``with``."""
         out: dict[str, list[Any]] = {}
-        for node in iter_tree(self.ctx.module):
-            if isinstance(node, cst.With):
-                for item in node.items:
-                    if item.asname is not None:
-                        key = dotted_name(item.asname.name)
-                        if key:
-                            out.setdefault(key, []).append(item.item)
+        for node in self.ctx.index.of(cst.With):
+            for item in node.items:
+                if item.asname is not None:
+                    key = dotted_name(item.asname.name)
+                    if key:
+                        out.setdefault(key, []).append(item.item)
         return out
 
     def callee(self, call: Any) -> str | None:
@@ -405,7 +403,7 @@ class Knobs:
                     el.key, (cst.SimpleString, cst.ConcatenatedString)):
                 continue
             try:
-                key = el.key.evaluated_value
+                key = string_value(el.key)
             except Exception:
                 continue
             if not isinstance(key, str):

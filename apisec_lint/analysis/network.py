@@ -30,7 +30,7 @@ from apisec_lint._lazy import cst
 from apisec_lint.analysis.calls import find_arg
 from apisec_lint.analysis.imports import dotted_name
 from apisec_lint.analysis.knobs import Knobs, bad_value, knobs_for
-from apisec_lint.analysis.values import Const, _attr_key
+from apisec_lint.analysis.values import Const, _attr_key, string_value
 from apisec_lint.packs import matches_any
 from apisec_lint.walk import iter_children
 
@@ -144,7 +144,7 @@ class Network:
             return []
         if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
             try:
-                value = expr.evaluated_value
+                value = string_value(expr)
             except Exception:
                 return []
             return [(value, expr)] if isinstance(value, str) else []

@@ -18,6 +18,7 @@ from typing import Any
 
 from apisec_lint._lazy import cst
 from apisec_lint.analysis.imports import dotted_name
+from apisec_lint.analysis.index import TreeIndex
 
 _MAX_DEPTH = 24
 _MAX_CANDIDATES = 64
@@ -76,11 +77,38 @@ class _Unknown:
 UNKNOWN: Any = _Unknown()
 
 
+def string_value(node: Any) -> str | bytes | None:
+    """``node.evaluated_value`` of a SimpleString / ConcatenatedString, without
+    libcst's ``ast.literal_eval`` (a compile per string) for the common strings: no
+    backslash, no carriage return, no bytes or f prefix. May raise like
+    ``evaluated_value`` does."""
+    if type(node) is cst.SimpleString:
+        raw = node.value
+        i = 0
+        while i < len(raw) and raw[i] not in "'\"":
+            i += 1
+        prefix = raw[:i].lower()
+        if "\\" in raw or "\r" in raw or "b" in prefix or "f" in prefix:
+            return node.evaluated_value  # type: ignore[no-any-return]
+        body = raw[i:]
+        if body[:3] in ('"""', "'''"):
+            return body[3:-3]
+        return body[1:-1]
+    if type(node) is cst.ConcatenatedString:
+        if type(node.left) is cst.FormattedString or type(node.right) is cst.FormattedString:
+            return None
+        left, right = string_value(node.left), string_value(node.right)
+        if type(left) is not type(right) or left is None or right is None:
+            return None
+        return left + right  # type: ignore[operator]
+    return node.evaluated_value  # type: ignore[no-any-return]
+
+
 def literal(node: Any) -> Any:
     """The Python value of a literal node, or UNKNOWN (no name lookups)."""
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         try:
-            return node.evaluated_value
+            return string_value(node)
         except Exception:
             return UNKNOWN
     if isinstance(node, cst.Integer):
@@ -105,45 +133,39 @@ def literal(node: Any) -> Any:
 class Values:
     """Assignments of one file, indexed by scope, and their resolution."""
 
-    def __init__(self, module: Any) -> None:
+    def __init__(self, module: Any, index: TreeIndex | None = None) -> None:
         self.module = module
+        self.index = index if index is not None else TreeIndex(module)
         # id(scope) -> name -> [value expressions]
         self._assigns: dict[int, dict[str, list[Any]]] = {}
         # id(scope) -> name -> [(key expr, value expr)] for name[key] = value / .update
         self._items: dict[int, dict[str, list[tuple[Any, Any]]]] = {}
         self._scope_of: dict[int, Any] = {}
         self._memo: dict[tuple[int, int], tuple[Any, Any, list[Any]]] = {}
-        self._index(module)
+        # id(key node of a DictVal item) -> the value expression (see entry_expr)
+        self._entry_exprs: dict[int, Any] = {}
+        self._index()
 
     # -- indexing ------------------------------------------------------------------
-    def _index(self, module: Any) -> None:
-        stack: list[tuple[Any, Any]] = [(module, module)]
-        from apisec_lint.walk import child_fields, is_node
-
-        while stack:
-            node, scope = stack.pop()
-            if isinstance(node, (cst.FunctionDef, cst.Lambda)) and node is not module:
-                self._scope_of[id(node)] = scope
-                inner = node
-            else:
-                inner = scope
-            if isinstance(node, cst.Assign):
+    def _index(self) -> None:
+        index = self.index
+        for _, node, scope in index.entries(cst.FunctionDef, cst.Lambda):
+            self._scope_of[id(node)] = scope
+        # Latest first: a name's most recent assignment leads its candidates.
+        for _, node, scope in reversed(index.entries(cst.Assign, cst.AnnAssign, cst.Expr)):
+            tp = type(node)
+            if tp is cst.Assign:
                 for target in node.targets:
                     self._bind(target.target, node.value, scope)
-            elif isinstance(node, cst.AnnAssign) and node.value is not None:
-                self._bind(node.target, node.value, scope)
-            elif isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
+            elif tp is cst.AnnAssign:
+                if node.value is not None:
+                    self._bind(node.target, node.value, scope)
+            elif isinstance(node.value, cst.Call):
                 call = node.value
                 if (isinstance(call.func, cst.Attribute) and call.func.attr.value == "update"
                         and isinstance(call.func.value, cst.Name) and call.args):
                     self._items.setdefault(id(scope), {}).setdefault(
                         call.func.value.value, []).append((None, call.args[0].value))
-            for name in child_fields(type(node)):
-                value = getattr(node, name)
-                if is_node(value):
-                    stack.append((value, inner))
-                elif type(value) in (tuple, list):
-                    stack.extend((v, inner) for v in value if is_node(v))
 
     def _bind(self, target: Any, value: Any, scope: Any) -> None:
         if isinstance(target, cst.Name):
@@ -174,6 +196,11 @@ class Values:
     def all_assignments(self, name: str) -> list[Any]:
         """Every value assigned to ``name`` in any scope (for ``self.x`` attributes)."""
         return [v for table in self._assigns.values() for v in table.get(name, ())]
+
+    def entry_expr(self, key_node: Any) -> Any:
+        """The value expression of the DictVal item whose key node is ``key_node``
+        (``{"apiKey": K}`` -> ``K``), for items whose value did not resolve."""
+        return self._entry_exprs.get(id(key_node))
 
     def _scope_chain(self, scope: Any) -> Iterator[Any]:
         seen = 0
@@ -239,6 +266,7 @@ class Values:
                     if isinstance(inner, DictVal):
                         items.extend(inner.items)
                 else:
+                    self._entry_exprs[id(arg.keyword)] = arg.value
                     items.append((arg.keyword.value, arg.keyword,
                                   self.resolve_depth(arg.value, scope, depth + 1)))
             return [DictVal(tuple(items), expr)]
@@ -296,6 +324,7 @@ class Values:
                         continue
                     key = self.resolve_depth(key_expr, s, depth + 1)
                     if isinstance(key, Const):
+                        self._entry_exprs[id(key_expr)] = value_expr
                         out.append((key.value, key_expr,
                                     self.resolve_depth(value_expr, s, depth + 1)))
                 return tuple(out)
@@ -311,6 +340,7 @@ class Values:
                 continue
             key = self.resolve_depth(el.key, scope, depth + 1)
             if isinstance(key, Const):
+                self._entry_exprs[id(el.key)] = el.value
                 items.append((key.value, el.key, self.resolve_depth(el.value, scope, depth + 1)))
         return DictVal(tuple(items), expr)
 

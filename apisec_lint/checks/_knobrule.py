@@ -12,6 +12,16 @@ from typing import Any, ClassVar
 
 from apisec_lint._lazy import cst
 from apisec_lint.analysis.knobs import Knobs, Setting, bad_value, knobs_for
+from apisec_lint.fix import (
+    SAFE,
+    AddImport,
+    FixSpec,
+    RemoveItem,
+    RemoveStatement,
+    Replace,
+    container_of,
+    is_simple,
+)
 from apisec_lint.packs import Knowledge
 from apisec_lint.rule import Rule
 from apisec_lint.types import FileKind
@@ -51,6 +61,7 @@ class KnobRule(Rule):
 
     topics: ClassVar[tuple[str, ...]] = ()
     kinds = frozenset({FileKind.PYTHON, FileKind.JSON, FileKind.YAML, FileKind.TOML})
+    fix_applicability: ClassVar[str] = SAFE
 
     @classmethod
     def trigger_tokens(cls, knowledge: Knowledge) -> frozenset[bytes] | None:
@@ -120,7 +131,50 @@ class KnobRule(Rule):
         if bad is None or id(setting.node) in self.reported:
             return
         self.reported.add(id(setting.node))
-        self.report(setting.node, self.message(setting, bad))
+        self.report(setting.node, self.message(setting, bad), fix=self.fix_for(setting))
+
+    # -- fixing a setting ----------------------------------------------------------------
+    def fix_value(self, knob: Any) -> str | None:
+        """The Python source a ``fix = "set"`` knob is set to (the knob's ``fix_value``)."""
+        value = knob.get("fix_value")
+        return value if isinstance(value, str) else None
+
+    def fix_for(self, setting: Setting) -> FixSpec | None:
+        """The knob's ``fix`` applied where the setting is written, or None: only a
+        value without side effects is removed or replaced."""
+        knob = setting.knob
+        how = knob.get("fix")
+        if how is None or (setting.expr is not None and not is_simple(setting.expr)):
+            return None
+        node = setting.node
+        where = knob.get("config_key") or knob.get("param") or knob.get("attribute") or "value"
+        where = where.rsplit(".", 1)[-1]
+        applicability = knob.get("fix_applicability") or self.fix_applicability
+        if how == "set":
+            value = self.fix_value(knob)
+            if value is None or setting.expr is None:
+                return None
+            ops: tuple[Any, ...] = (Replace(setting.expr, value),)
+            if knob.get("fix_import"):
+                ops += (AddImport(knob["fix_import"]),)
+            return FixSpec(ops, applicability, f"set {where} to {value}")
+        if isinstance(node, cst.Arg):
+            if node.keyword is None or setting.call is None:
+                return None
+            op: Any = RemoveItem(node, setting.call.args)
+        elif isinstance(node, (cst.Attribute, cst.Subscript)):
+            stmt = self.ctx.statement
+            if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1 or \
+                    not isinstance(stmt.body[0], cst.Assign) or \
+                    not any(t.target is node for t in stmt.body[0].targets):
+                return None
+            op = RemoveStatement(stmt)
+        else:
+            found = container_of(self.ctx, node)
+            if found is None:
+                return None
+            op = RemoveItem(*found)
+        return FixSpec((op,), applicability, f"remove {where}")
 
     def floor(self, setting: Setting) -> float | None:
         """A floor overriding the knob's ``below`` (rule options, exchange defaults)."""

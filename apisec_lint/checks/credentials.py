@@ -22,6 +22,7 @@ import tokenize
 from collections.abc import Iterable
 from typing import Any
 
+from apisec_lint import crossfile
 from apisec_lint._lazy import cst
 from apisec_lint.analysis.calls import find_arg
 from apisec_lint.analysis.configfile import config_doc, iter_strings
@@ -40,7 +41,8 @@ from apisec_lint.analysis.secrets import (
     mask,
     role_label,
 )
-from apisec_lint.analysis.values import Const, DictVal, _attr_key
+from apisec_lint.analysis.values import Const, DictVal, _attr_key, string_value
+from apisec_lint.fix import UNSAFE, AddImport, FixSpec, Replace
 from apisec_lint.packs import Knowledge, compile_pattern, matches_any
 from apisec_lint.rule import Example, Rule
 from apisec_lint.types import CONFIG_KINDS, FileKind, Severity, Span
@@ -180,7 +182,7 @@ def _string_value(node: Any) -> Any:
     """The value of a plain string/bytes literal node, else None (f-strings excluded)."""
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         try:
-            value = node.evaluated_value
+            value = string_value(node)
         except Exception:
             return None
         return value if isinstance(value, (str, bytes)) else None
@@ -292,6 +294,41 @@ class HardcodedCredential(Rule):
     um = UMFutures(key=os.environ["BINANCE_KEY"], secret=os.environ["BINANCE_SECRET"])
     ```
 
+    ## Across files
+    A module constant defined in one scanned file and imported into a client in another
+    (`from settings import K1`, `import settings` + `settings.K1`, `from .settings import
+    K1`, `from pkg.settings import K1 as KEY`, a package `__init__` re-export) is reported
+    at the literal in the defining file, naming the use (`... reaches
+    ccxt.binance({'apiKey': ...}) in bot.py:3`). Imports are resolved among the scanned
+    files only (relative imports from the importing package, absolute ones from the
+    importing file's folder and its parents), never through `sys.path`: with only
+    `bot.py` scanned (a pre-commit run on that file alone), nothing is reported in
+    `settings.py`. The defining file's suppressions, per-file ignores and baseline apply.
+    A literal that APS102 already reports in its own file (a secret-named constant) is
+    not reported twice.
+
+    Invalid (`settings.py`, line 1):
+    ```python
+    # settings.py
+    K1 = "lAkbQmFPlrSA..."
+    # bot.py
+    import ccxt
+    from settings import K1
+    ex = ccxt.binance({"apiKey": K1})
+    ```
+
+    Valid: `K1 = "YOUR_API_KEY"` (a placeholder), `K1` not reaching a credential slot
+    (`ccxt.binance({"timeout": K1})`), or `settings.py` not among the scanned files.
+
+    ## Fix
+    Unsafe (`--fix --unsafe-fixes`): the literal is replaced by `os.environ["<PREFIX>_<ROLE>"]`
+    where it is written (a module constant keeps its name and now reads the environment), and
+    `import os` is added once, after the docstring and `__future__` imports. The prefix is the
+    client's `env_prefix` in the packs, else its exchange id in capitals (`BINANCE`, `KRAKEN`,
+    `TELEGRAM`); the suffix comes from the role (`[[credential_env]]`: `API_KEY`, `API_SECRET`,
+    `API_PASSPHRASE`, `TOKEN`...). The report names the variables to set. Rotate the key
+    anyway: it is still in the history.
+
     ## Options
     `placeholder-patterns`: extra regexes (whole value, case-insensitive) for your
     project's placeholders.
@@ -304,6 +341,11 @@ class HardcodedCredential(Rule):
     name = "hardcoded-credential"
     severity = Severity.HIGH
     cwe = 798
+    fixable = True
+    fix_applicability = UNSAFE
+    fix_description = ("unsafe (the variable must then be set): the literal is replaced by "
+                       "`os.environ[\"<EXCHANGE>_<ROLE>\"]` (`BINANCE_API_KEY`; prefix and "
+                       "suffix from the packs), `import os` is added once")
     options = _OPTIONS
     VALID = (
         "import os\nfrom binance.client import Client\n"
@@ -379,12 +421,13 @@ class HardcodedCredential(Rule):
                 for entry in self.secret_params:
                     if matches_any(callee, entry["calls"]):
                         for param in entry["params"]:
-                            self._check_param(node, callee, param)
+                            self._check_param(node, callee, param, self._prefix(entry))
                         break
 
     def _check_client(self, call: Any, callee: str, entry: dict[str, Any]) -> None:
+        prefix = self._prefix(entry, call)
         for param in entry.get("params", ()):
-            self._check_param(call, callee, param)
+            self._check_param(call, callee, param, prefix)
         config = entry.get("config")
         keys = entry.get("config_keys", ())
         if not config or not keys:
@@ -398,13 +441,20 @@ class HardcodedCredential(Rule):
             for ck in keys:
                 if ck["role"] in _SKIPPED_ROLES:
                     continue
-                for key in {ck["key"], _snake(ck["key"])}:
+                for key in sorted({ck["key"], _snake(ck["key"])}):
                     found = cand.entry(key)
-                    if found is not None and isinstance(found[1], Const):
-                        self._check_const(found[1], ck["role"],
-                                          f"{_short(callee)}({{'{key}': ...}})")
+                    if found is None:
+                        continue
+                    where = f"{_short(callee)}({{'{key}': ...}})"
+                    if isinstance(found[1], Const):
+                        self._check_const(found[1], ck["role"], where, self._prefix(entry, call))
+                    else:
+                        expr = self.ctx.values.entry_expr(found[0])
+                        if expr is not None:
+                            crossfile.note(self.ctx, expr, ck["role"], where)
 
-    def _check_param(self, call: Any, callee: str, param: dict[str, Any]) -> None:
+    def _check_param(self, call: Any, callee: str, param: dict[str, Any],
+                     prefix: str = "") -> None:
         role = param.get("role", "secret")
         if role in _SKIPPED_ROLES:
             return
@@ -417,11 +467,13 @@ class HardcodedCredential(Rule):
         while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and \
                 value.func.attr.value in ("encode", "strip") and not value.args:
             value = value.func.value
+        where = f"{_short(callee)}({label}=...)"
         for cand in self.ctx.values.candidates(value, self.ctx.scope):
             if isinstance(cand, Const):
-                self._check_const(cand, role, f"{_short(callee)}({label}=...)")
+                self._check_const(cand, role, where, prefix)
+        crossfile.note(self.ctx, value, role, where)
 
-    def _check_const(self, const: Const, role: str, where: str) -> None:
+    def _check_const(self, const: Const, role: str, where: str, prefix: str = "") -> None:
         if id(const.node) in self.kit.claimed:
             return
         verdict = self.kit.assess(const.value, "slot", role)
@@ -431,7 +483,41 @@ class HardcodedCredential(Rule):
         self.kit.claimed.add(id(const.node))
         self.report(const.node, f"hardcoded {role_label(role)} reaches {where}: "
                                 f"{mask(secret)} ({verdict.what}); read it from the "
-                                f"environment or a secret store", secret=secret)
+                                f"environment or a secret store", secret=secret,
+                    fix=self._env_fix(const, role, prefix))
+
+    # -- the fix: read it from the environment ------------------------------------------
+    def _prefix(self, entry: dict[str, Any], call: Any = None) -> str:
+        """The env-var prefix of a client or secret-taking call: the pack's
+        ``env_prefix``, else the exchange id the client is for, in capitals."""
+        if entry.get("env_prefix"):
+            return str(entry["env_prefix"])
+        exchange = entry.get("exchange")
+        if not exchange and call is not None:
+            info = self.ctx.clients.constructed_by(call)
+            exchange = info.exchange if info is not None else None
+        return str(exchange or "")
+
+    def _env_fix(self, const: Const, role: str, prefix: str) -> FixSpec | None:
+        """``os.environ["BINANCE_API_KEY"]`` in place of the literal (where it is
+        written: a module constant keeps its name and now reads the environment)."""
+        if not isinstance(const.node, (cst.SimpleString, cst.ConcatenatedString)):
+            return None
+        suffix = next((e["suffix"] for e in self.ctx.knowledge.section("credential_env")
+                       if e["role"] == role), None)
+        if suffix is None:
+            return None
+        stem = re.sub(r"[^A-Z0-9]+", "_", (prefix or "EXCHANGE").upper()).strip("_")
+        base = f"{stem or 'EXCHANGE'}_{suffix}"
+        names: dict[str, Any] = self.ctx.shared.setdefault("credential-env-names", {})
+        name, n = base, 1
+        while names.get(name, const.value) != const.value:  # another secret has it
+            n += 1
+            name = f"{base}_{n}"
+        names[name] = const.value
+        read = f'os.environ["{name}"]' + (".encode()" if isinstance(const.value, bytes) else "")
+        return FixSpec((Replace(const.node, read), AddImport("os")), UNSAFE,
+                       f"read it from the environment: set {name}", env=(name,))
 
     def visit_Assign(self, node: Any) -> None:
         for target in node.targets:
@@ -445,10 +531,12 @@ class HardcodedCredential(Rule):
             for spec in info.entry.get("attributes", ()):
                 if attr in (spec["name"], _snake(spec["name"])) and \
                         spec["role"] not in _SKIPPED_ROLES:
+                    where = f"{_attr_key(tgt) or attr} (client attribute)"
+                    prefix = str(info.entry.get("env_prefix") or info.exchange or "")
                     for cand in self.ctx.values.candidates(node.value, self.ctx.scope):
                         if isinstance(cand, Const):
-                            self._check_const(cand, spec["role"],
-                                              f"{_attr_key(tgt) or attr} (client attribute)")
+                            self._check_const(cand, spec["role"], where, prefix)
+                    crossfile.note(self.ctx, node.value, spec["role"], where)
                     break
 
 

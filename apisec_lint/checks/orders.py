@@ -18,6 +18,7 @@ from apisec_lint.analysis.calls import find_arg
 from apisec_lint.analysis.imports import dotted_name
 from apisec_lint.analysis.taint import EMPTY, Taint, TaintAnalysis, static_text, taint_analysis
 from apisec_lint.analysis.values import Const, literal
+from apisec_lint.fix import UNSAFE, AddImport, FixSpec, Replace
 from apisec_lint.packs import Knowledge, compile_pattern, matches_any
 from apisec_lint.rule import Example, Rule
 from apisec_lint.types import FlowStep, Severity
@@ -725,6 +726,11 @@ class UnsafeDeserialization(Rule):
     data = json.loads(body)                           # or yaml.safe_load(body)
     ```
 
+    ## Fix
+    Unsafe (input that is not JSON now raises instead of running): `eval(data)` becomes
+    `json.loads(data)` (`replacement` of `[[unsafe_deserializers]]` in the packs) and
+    `import json` is added once. `exec`, pickle and yaml calls are not fixed.
+
     ## How to suppress
     `# apisec: ignore[APS403] -- <why>` on the call.
     """
@@ -733,6 +739,11 @@ class UnsafeDeserialization(Rule):
     name = "unsafe-deserialization-of-untrusted-data"
     severity = Severity.HIGH
     cwe = 502
+    fixable = True
+    fix_applicability = UNSAFE
+    fix_description = ("unsafe (an input that is not JSON now raises): `eval(data)` becomes "
+                       "`json.loads(data)` (the packs' `replacement`), `import json` is added "
+                       "once; pickle, yaml and exec are not fixed")
     VALID = (
         "import ccxt, json\nfrom flask import request\nex = ccxt.binance()\n"
         "def f():\n    return json.loads(request.data)\n",
@@ -781,7 +792,24 @@ class UnsafeDeserialization(Rule):
             t = taints[0]
             self.report(call, f"{name}() runs {_source_text(t)} in code that holds exchange "
                               "credentials: whoever sends it runs code with your API keys",
-                        severity=Severity.HIGH, flow=_flow(self.ctx, t, call, f"{name}()"))
+                        severity=Severity.HIGH, flow=_flow(self.ctx, t, call, f"{name}()"),
+                        fix=self._fix(call))
+
+    def _fix(self, call: Any) -> FixSpec | None:
+        """The pack's ``replacement`` for the call (``eval(body)`` -> ``json.loads(body)``)
+        when it takes the data alone."""
+        if len(call.args) != 1 or call.args[0].keyword is not None or call.args[0].star:
+            return None
+        callee = self.ctx.imports.qualified_name(call.func)
+        if not callee:
+            return None
+        for entry in self.ctx.knowledge.section("unsafe_deserializers"):
+            if entry.get("replacement") and matches_any(callee, entry["calls"]):
+                ops: tuple[Any, ...] = (Replace(call.func, entry["replacement"]),)
+                if entry.get("replacement_import"):
+                    ops += (AddImport(entry["replacement_import"]),)
+                return FixSpec(ops, UNSAFE, f"use {entry['replacement']}()")
+        return None
 
 
 class ExcessiveLeverage(Rule):
@@ -899,9 +927,8 @@ def _leverage_value(ctx: Any, expr: Any, scope: Any) -> tuple[float | None, Any]
 
 
 def _local_methods(ctx: Any) -> frozenset[str]:
-    from apisec_lint.walk import iter_tree
 
-    return frozenset(n.name.value for n in iter_tree(ctx.module) if isinstance(n, cst.FunctionDef))
+    return frozenset(n.name.value for n in ctx.index.of(cst.FunctionDef))
 
 
 def _is_local_method(call: Any, local: frozenset[str]) -> bool:

@@ -19,6 +19,7 @@ from apisec_lint.analysis.knobs import Setting
 from apisec_lint.analysis.loops import LoopNests, Paths, names_in, suite
 from apisec_lint.analysis.network import NetCall, Network
 from apisec_lint.checks._knobrule import KnobRule
+from apisec_lint.fix import SAFE, AddArg, FixSpec
 from apisec_lint.packs import Knowledge, matches_any
 from apisec_lint.rule import Example, Rule
 from apisec_lint.types import Severity
@@ -62,6 +63,11 @@ class RateLimiterDisabled(KnobRule):
     exchange = ccxt.kraken({"apiKey": key, "secret": secret})  # limiter on by default
     ```
 
+    ## Fix
+    Safe: `enableRateLimit: False` (key, keyword or attribute) becomes `True`; a `rateLimit`
+    below the floor is removed (the dict entry, the keyword or the `exchange.rateLimit = ...`
+    line), so ccxt's own per-exchange default applies. Config files are not fixed.
+
     ## How to suppress
     `# apisec: ignore[APS301] -- <why>` on the config entry, or lower `rate-limit-floor`.
     """
@@ -70,6 +76,9 @@ class RateLimiterDisabled(KnobRule):
     name = "rate-limiter-disabled"
     severity = Severity.MEDIUM
     cwe = 770
+    fixable = True
+    fix_description = ("safe: `enableRateLimit: False` becomes `True`; a `rateLimit` below "
+                       "the floor is removed (the exchange's own default applies)")
     topics = ("rate-limiter", "rate-limit")
     options = {"rate-limit-floor": 0}
     VALID = (
@@ -364,6 +373,15 @@ class MissingTimeout(KnobRule):
     requests.post(NOTIFY_URL, data=msg, timeout=5)
     ```
 
+    ## Fix
+    Safe: a requests / httpx / `urlopen` call without a timeout gets `timeout=<fix-timeout>`
+    as its last argument (on a line of its own in a one-argument-per-line call), and
+    `timeout=None` on them becomes that value. aiohttp (which needs a `ClientTimeout`), ccxt,
+    python-binance and pybit timeouts are not fixed.
+
+    ## Options
+    `fix-timeout`: the timeout in seconds that the fix writes (default 10).
+
     ## How to suppress
     `# apisec: ignore[APS303] -- <why>` on the call.
     """
@@ -373,6 +391,10 @@ class MissingTimeout(KnobRule):
     severity = Severity.MEDIUM
     cwe = 400
     topics = ("timeout",)
+    fixable = True
+    fix_description = ("safe: a requests/httpx/urlopen call without a timeout gets "
+                       "`timeout=<fix-timeout>` (default 10 s); `timeout=None` becomes it too")
+    options = {"fix-timeout": 10}
     VALID = (
         "import requests\nrequests.get('https://x', timeout=5)\n",
         "import requests\ndef f(**kw):\n    return requests.get('https://x', **kw)\n",
@@ -433,14 +455,28 @@ class MissingTimeout(KnobRule):
             self.reported.add(id(where))
             short = ".".join(owner.split(".")[-2:]) if owner.count(".") > 1 else owner
             if where is node:
+                fix = None
+                value = self.fix_value(_knob) if _knob.get("fix") == "set" else None
+                if value is not None and _knob.get("param"):
+                    fix = FixSpec((AddArg(node, f"{_knob['param']}={value}"),), SAFE,
+                                  f"add {_knob['param']}={value}")
                 self.report(node, f"{short}() without a timeout can hang the bot forever: "
-                                  "pass timeout=")
+                                  "pass timeout=", fix=fix)
             else:
                 built = self.knobs.callee(where) or "the client"
                 self.report(where, f"{built.rsplit('.', 1)[-1]}() without a timeout, and "
                                    f"{short}() does not pass one either: pass timeout= "
                                    "(e.g. aiohttp.ClientTimeout(total=10))")
             return
+
+    def fix_value(self, knob: Any) -> str | None:
+        value = knob.get("fix_value")
+        if isinstance(value, str):
+            return value
+        seconds = self.option("fix-timeout")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
+            seconds = self.options["fix-timeout"]
+        return f"{seconds:g}" if isinstance(seconds, float) else str(seconds)
 
     def _request_replaced(self, call: Any) -> bool:
         """``s.request = functools.partial(s.request, timeout=10)``: the session's

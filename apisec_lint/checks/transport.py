@@ -20,8 +20,9 @@ from apisec_lint.analysis.network import (
     is_local_host,
     scheme_of,
 )
-from apisec_lint.analysis.values import Const
+from apisec_lint.analysis.values import Const, string_value
 from apisec_lint.checks._knobrule import KnobRule, knob_tokens
+from apisec_lint.fix import SAFE, UNSAFE, FixSpec, Replace, ReplaceScheme
 from apisec_lint.packs import Knowledge, matches_any
 from apisec_lint.rule import Example, Rule
 from apisec_lint.types import FileKind, Severity
@@ -89,6 +90,13 @@ class TlsVerifyDisabled(KnobRule):
     exchange = ccxt.binance()
     ```
 
+    ## Fix
+    Unsafe (`--unsafe-fixes`: calls that worked against a bad certificate now fail):
+    `verify=False`, aiohttp `ssl=False` / `verify_ssl=False` and urllib3 `cert_reqs=CERT_NONE`
+    arguments and the ccxt / python-binance `{"verify": False}` entries are removed (the
+    default verifies); `session.verify = False` and the other attribute forms become `True`.
+    Values computed by a call and the environment-variable forms are not fixed.
+
     ## How to suppress
     `# apisec: ignore[APS201] -- <why>` on the statement (e.g. a test against a local
     mock server with a self-signed certificate).
@@ -99,6 +107,12 @@ class TlsVerifyDisabled(KnobRule):
     severity = Severity.HIGH
     cwe = 295
     topics = ("tls-verify",)
+    fixable = True
+    fix_applicability = UNSAFE
+    fix_description = ("unsafe (requests that worked against a bad certificate will fail): "
+                       "`verify=False`, aiohttp `ssl=False`, urllib3 `cert_reqs=CERT_NONE` "
+                       "and ccxt/python-binance `{'verify': False}` are removed, "
+                       "`session.verify = False` becomes `True`")
     VALID = (
         "import requests\nrequests.get('https://x', timeout=5)\n",
         "import requests\nrequests.get('https://x', verify=True, timeout=5)\n",
@@ -257,6 +271,12 @@ class InsecureSslContext(KnobRule):
     ctx = ssl.create_default_context(cafile=certifi.where())
     ```
 
+    ## Fix
+    Safe: `ssl._create_unverified_context()` becomes `ssl.create_default_context()` (also in
+    the `_create_default_https_context` monkeypatch). Unsafe: `check_hostname = False` becomes
+    `True`, `verify_mode = ssl.CERT_NONE` becomes `ssl.CERT_REQUIRED` (`import ssl` is added
+    when needed), and the websocket `sslopt` entries `cert_reqs` / `check_hostname` are removed.
+
     ## How to suppress
     `# apisec: ignore[APS202] -- <why>` on the statement.
     """
@@ -266,6 +286,12 @@ class InsecureSslContext(KnobRule):
     severity = Severity.HIGH
     cwe = 295
     topics = ("tls-context",)
+    fixable = True
+    fix_description = ("safe: `ssl._create_unverified_context()` becomes "
+                       "`ssl.create_default_context()` (also when assigned as the default "
+                       "context); unsafe: `check_hostname = False` becomes `True`, "
+                       "`verify_mode = ssl.CERT_NONE` becomes `ssl.CERT_REQUIRED`, and "
+                       "websocket `sslopt` `cert_reqs` / `check_hostname` entries are removed")
     VALID = (
         "import ssl\nctx = ssl.create_default_context()\n",
         "import ssl, certifi\nctx = ssl.create_default_context(cafile=certifi.where())\n"
@@ -298,6 +324,10 @@ class InsecureSslContext(KnobRule):
     def extra_tokens(cls, knowledge: Knowledge) -> set[str]:
         return _unsafe_tokens(knowledge, "tls-context")
 
+    @classmethod
+    def fix_label(cls) -> str:
+        return "safe/unsafe"  # the unverified-context call is safe, the flags are not
+
     def begin(self) -> None:
         super().begin()
         self.unsafe = _unsafe(self.ctx.knowledge, "tls-context")
@@ -310,7 +340,7 @@ class InsecureSslContext(KnobRule):
             if entry is not None and id(node) not in self.reported:
                 self.reported.add(id(node))
                 self.report(node, f"{entry.get('message') or 'unverified SSL context'}: "
-                                  f"{callee}()")
+                                  f"{callee}()", fix=self._replacement(node.func, entry))
 
     def visit_Assign(self, node: Any) -> None:
         super().visit_Assign(node)
@@ -321,7 +351,19 @@ class InsecureSslContext(KnobRule):
                 target = node.targets[0].target
                 self.report(target, f"{entry.get('message') or 'unverified SSL context'}: "
                                     f"{dotted_name(target) or 'target'} = {qual} makes it the "
-                                    "default for every connection")
+                                    "default for every connection",
+                            fix=self._replacement(node.value, entry))
+
+    @staticmethod
+    def _replacement(func: Any, entry: dict[str, Any]) -> FixSpec | None:
+        """``ssl._create_unverified_context`` -> ``ssl.create_default_context``: the
+        entry's ``replacement`` for the last name of a dotted callee (a bare imported
+        name would need an import, and is left alone)."""
+        new = entry.get("replacement")
+        if not new or not isinstance(func, cst.Attribute):
+            return None
+        return FixSpec((Replace(func.attr, new),), SAFE,
+                       f"use {dotted_name(func.value) or 'ssl'}.{new}()")
 
     def _unsafe_entry(self, name: str | None) -> dict[str, Any] | None:
         if not name:
@@ -362,6 +404,11 @@ class PlaintextEndpoint(Rule):
     ws = websocket.WebSocketApp("wss://ws.okx.com:8443/ws/v5/public")
     ```
 
+    ## Fix
+    Safe: `http://` becomes `https://` and `ws://` becomes `wss://` at the start of the
+    literal, when the host is an exchange domain of the packs (other hosts may not serve TLS).
+    URLs in config files are not fixed.
+
     ## How to suppress
     `# apisec: ignore[APS203] -- <why>` on the line of the URL, or add the host to the
     `plaintext-allowed-hosts` option.
@@ -371,6 +418,9 @@ class PlaintextEndpoint(Rule):
     name = "plaintext-endpoint"
     severity = Severity.HIGH
     cwe = 319
+    fixable = True
+    fix_description = ("safe: `http://` / `ws://` becomes `https://` / `wss://` in a Python "
+                       "string literal whose host is an exchange domain of the packs")
     kinds = frozenset({FileKind.PYTHON, FileKind.JSON, FileKind.YAML, FileKind.TOML,
                        FileKind.ENV})
     options = {"plaintext-allowed-hosts": []}
@@ -490,7 +540,7 @@ class PlaintextEndpoint(Rule):
         if not body.startswith(("http://", "ws://")):
             return
         try:
-            text = node.evaluated_value
+            text = string_value(node)
         except Exception:
             return
         if not isinstance(text, str):
@@ -498,7 +548,7 @@ class PlaintextEndpoint(Rule):
         host = host_of(text)
         exchange = self.network.exchange_for_host(host)
         if host and exchange and _api_like(text) and not is_local_host(host, self.allowed):
-            self._report(node, text, host, f"the {exchange} API")
+            self._report(node, text, host, f"the {exchange} API", known=True)
 
     def visit_ConcatenatedString(self, node: Any) -> None:
         if id(node) in self.skip:
@@ -517,15 +567,19 @@ class PlaintextEndpoint(Rule):
                 continue  # a plaintext request to a host that is not an exchange
             what = f"the {exchange} API" if exchange else (
                 "a websocket feed" if scheme_of(text) == "ws" else "an exchange API endpoint")
-            self._report(lit, text, host, what)
+            self._report(lit, text, host, what, known=exchange is not None)
 
-    def _report(self, node: Any, text: str, host: str, what: str) -> None:
+    def _report(self, node: Any, text: str, host: str, what: str, known: bool = False) -> None:
         if id(node) in self.reported:
             return
         self.reported.add(id(node))
         scheme = scheme_of(text)
         secure = "https" if scheme == "http" else "wss"
-        self.report(node, f"plaintext {scheme}:// endpoint for {what} ({host}): use {secure}://")
+        # the secure scheme is only known to work for the exchanges' own hosts
+        fix = FixSpec((ReplaceScheme(node, f"{scheme}://", f"{secure}://"),), SAFE,
+                      f"use {secure}://") if known else None
+        self.report(node, f"plaintext {scheme}:// endpoint for {what} ({host}): use {secure}://",
+                    fix=fix)
 
 
 class TlsWarningsSilenced(Rule):
@@ -604,7 +658,7 @@ class TlsWarningsSilenced(Rule):
         if not node.args:
             return
         first = node.args[0].value
-        if isinstance(first, cst.SimpleString) and first.evaluated_value != "ignore":
+        if isinstance(first, cst.SimpleString) and string_value(first) != "ignore":
             return
         for setting in self.knobs.at_call(node, self.knob_list, self.ctx.scope):
             if bad_value(self.knobs, setting) is not None:

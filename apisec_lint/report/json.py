@@ -12,12 +12,17 @@ from apisec_lint.types import Finding
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
-    return {
+    d: dict[str, Any] = {
         "rule": f.rule, "name": f.name, "family": f.family, "severity": str(f.severity),
         "path": f.path, "line": f.span.line, "column": f.span.column,
         "end_line": f.span.end_line, "end_column": f.span.end_column,
         "message": f.message, "fingerprint": f.fingerprint, "fixable": f.fixable,
     }
+    if f.fix is not None:  # additive: only on findings that have a fix
+        d["fix"] = {"applicability": f.fix.applicability, "message": f.fix.message}
+        if f.fix.env:
+            d["fix"]["env"] = list(f.fix.env)
+    return d
 
 
 def render(result: RunResult, registry: Registry, options: Any) -> str:
