@@ -1,5 +1,7 @@
 """Configuration: ``[tool.apisec-lint]`` in the nearest ``pyproject.toml``, else
-``.apisec-lint.toml``, else ``--config FILE``; validated strictly.
+``.apisec-lint.toml``, else ``--config FILE``; validated strictly. Declared key scopes
+come from its ``keys`` table and/or a key-permission file (``keys-file``, default
+``apisec-keys.toml`` next to the config), which must stay inside the config's folder.
 
 An unknown key or a value of the wrong type is a :class:`ConfigError` naming the file,
 the key and the closest valid key, so a typo never silently disables a check.
@@ -26,6 +28,8 @@ else:  # pragma: no cover
 
 PYPROJECT = "pyproject.toml"
 DOTFILE = ".apisec-lint.toml"
+#: The key-permission file looked for next to the config (or in the current folder).
+KEYS_FILE = "apisec-keys.toml"
 
 # key -> expected type description
 CORE_KEYS: dict[str, str] = {
@@ -41,7 +45,9 @@ CORE_KEYS: dict[str, str] = {
     "respect-gitignore": "bool",
     "force-exclude": "bool",
     "file-timeout": "number",
+    "max-file-size": "number",
     "keys": "table[list[str]]",
+    "keys-file": "str",
     "fix": "bool",
     "unsafe-fixes": "bool",
 }
@@ -127,17 +133,21 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-def read_table(path: Path) -> dict[str, Any]:
+def _load_toml(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: config is not UTF-8 (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def read_table(path: Path) -> dict[str, Any]:
+    data = _load_toml(path)
     if path.name == PYPROJECT:
         table = data.get("tool", {}).get("apisec-lint")
         if table is None:
@@ -160,6 +170,8 @@ def build_config(table: dict[str, Any], registry: Registry, *, source: str = "",
     config = Config(source=source, root=str(root or Path.cwd()))
     extras: list[tuple[str, Any]] = []
     rule_opts: list[tuple[str, Any]] = []
+    keys: dict[str, Any] | None = None
+    keys_file: str | None = None
     base = root or Path.cwd()
     for raw_key, value in table.items():
         key = _norm(raw_key)
@@ -203,16 +215,80 @@ def build_config(table: dict[str, Any], registry: Registry, *, source: str = "",
             config = replace(config, respect_gitignore=value)
         elif key == "force-exclude":
             config = replace(config, force_exclude=value)
-        elif key == "file-timeout":
+        elif key in ("file-timeout", "max-file-size"):
+            if value < 0:
+                raise ConfigError(f"{where}: '{raw_key}' must not be negative")
             extras.append((key, float(value)))
         elif key in ("fix", "unsafe-fixes"):
             extras.append((key, value))
         elif key == "keys":
-            rule_opts.append(("keys", value))
+            keys = check_keys(where, value, "keys.")
+        elif key == "keys-file":
+            keys_file = value
         else:
             rule_opts.append((key, value))
+    keys = _merge_keys(where, keys, _keys_file(where, keys_file, base))
+    if keys is not None:
+        rule_opts.append(("keys", keys))
     return replace(config, rule_options=tuple(sorted(rule_opts, key=lambda kv: kv[0])),
                    extras=tuple(extras))
+
+
+def check_keys(where: str, table: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Validate declared key scopes: ``NAME = ["read", "trade:spot"]``; an unknown
+    scope is an error (a typo must not silently widen or narrow a declaration)."""
+    from apisec_lint.packs import SCOPE_NAMES
+
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: '{prefix.rstrip('.') or 'keys'}' must be a table of "
+                          f"NAME = [scopes], got {_type_name(table)}")
+    for name, scopes in table.items():
+        if not name.strip():
+            raise ConfigError(f"{where}: {prefix}\"\": empty key name")
+        if not isinstance(scopes, list) or not all(isinstance(x, str) for x in scopes):
+            raise ConfigError(f"{where}: '{prefix}{name}' must be list[str], "
+                              f"got {_type_name(scopes)}")
+        for scope in scopes:
+            low = scope.strip().lower()
+            if low not in SCOPE_NAMES:
+                close = difflib.get_close_matches(low, SCOPE_NAMES, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else \
+                    f" (scopes: {', '.join(SCOPE_NAMES)})"
+                raise ConfigError(f"{where}: '{prefix}{name}': unknown scope '{scope}'{hint}")
+    return table
+
+
+def _keys_file(where: str, value: str | None, base: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The key-permission file: ``keys-file`` if set, else ``apisec-keys.toml`` in the
+    config's folder. It must resolve (symlinks followed) inside that folder: a config
+    found in a scanned repository cannot make the tool read files outside it."""
+    root = base.resolve()
+    if value is None:
+        path = base / KEYS_FILE
+        if not path.is_file():
+            return None
+        shown = KEYS_FILE
+    else:
+        path = base / value
+        shown = value
+    resolved = path.resolve()
+    if resolved != root and root not in resolved.parents:
+        raise ConfigError(f"{where}: keys file '{shown}' is outside the project folder {root}")
+    if not resolved.is_file():
+        raise ConfigError(f"{where}: keys file '{shown}' not found")
+    data = _load_toml(resolved)
+    return resolved, check_keys(str(resolved), data)
+
+
+def _merge_keys(where: str, keys: dict[str, Any] | None,
+                found: tuple[Path, dict[str, Any]] | None) -> dict[str, Any] | None:
+    if found is None:
+        return keys
+    path, extra = found
+    both = sorted(set(keys or {}) & set(extra))
+    if both:
+        raise ConfigError(f"{path}: key '{both[0]}' is also declared in {where}")
+    return {**(keys or {}), **extra}
 
 
 def load_config(explicit: str | None, paths: Iterable[str], registry: Registry) -> Config:
@@ -225,6 +301,8 @@ def load_config(explicit: str | None, paths: Iterable[str], registry: Registry) 
         first = next(iter(paths), ".")
         path = find_config(Path(first)) if Path(first).exists() else find_config(Path.cwd())
         if path is None:
+            if (Path.cwd() / KEYS_FILE).is_file():  # keys declared without a config file
+                return build_config({}, registry, root=Path.cwd())
             return Config(root=str(Path.cwd()))
     table = read_table(path)
     return build_config(table, registry, source=str(path), root=path.resolve().parent)

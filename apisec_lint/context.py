@@ -161,12 +161,11 @@ class FileContext:
     # -- positions -------------------------------------------------------------------
     @cached_property
     def positions(self) -> Any:
-        """Node -> CodeRange for the whole module. Costly: computed once, and only when
-        something is reported (or a rule needs the position of a flow step)."""
-        from libcst.metadata import MetadataWrapper, PositionProvider
+        """Node -> CodeRange, computed only when something is reported (or a rule needs
+        the position of a flow step), one top-level statement at a time."""
+        from apisec_lint.positions import StatementPositions
 
-        wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-        return wrapper.resolve(PositionProvider)
+        return StatementPositions(self.module, self.text)
 
     def position(self, node: Any) -> Span | None:
         """The Span of ``node`` (1-based columns), or None for a node not in the tree."""

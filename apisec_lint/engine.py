@@ -20,7 +20,7 @@ from apisec_lint import crossfile
 from apisec_lint.cache import Cache, run_digest
 from apisec_lint.discovery import Discovery, FileJob
 from apisec_lint.packs import Knowledge
-from apisec_lint.pipeline import Session, process_file
+from apisec_lint.pipeline import Session, max_file_size, process_file
 from apisec_lint.rule import Registry
 from apisec_lint.types import Config, FileError, FileResult, Finding
 
@@ -155,10 +155,11 @@ def run(paths: Sequence[str], config: Config, registry: Registry, knowledge: Kno
     results: dict[str, FileResult] = {}
     todo: list[tuple[FileJob, bytes | None, str | None]] = []
     cached = 0
+    limit = max_file_size(config)
     for job in files:
         data = None
         key = None
-        if cache is not None:
+        if cache is not None and not (limit and job.size > limit):  # too large: not read
             try:
                 with open(job.path, "rb") as fh:
                     data = fh.read()

@@ -61,6 +61,13 @@ ROLES = ("key", "secret", "passphrase", "uid", "token", "private_key", "wallet",
 #: ``trade`` in a pack means "trade:spot or trade:futures, decided by [[markets]]".
 PERMISSIONS = ("read", "read:account", "trade:spot", "trade:futures", "transfer", "withdraw")
 PERMISSION_CHOICES = (*PERMISSIONS, "trade")
+#: Other names a project may use when it declares a key's scopes (config ``keys``).
+SCOPE_ALIASES: dict[str, tuple[str, ...]] = {
+    "trade": ("trade:spot", "trade:futures"), "trade:margin": ("trade:futures",),
+    "futures": ("trade:futures",), "spot": ("trade:spot",), "read-only": ("read",),
+    "read_only": ("read",), "withdrawal": ("withdraw",), "withdrawals": ("withdraw",),
+    "transfers": ("transfer",)}
+SCOPE_NAMES = (*PERMISSIONS, *SCOPE_ALIASES)
 GRANT_CHOICES = ("trade", "transfer", "withdraw")
 FUNDS_ROLES = ("address", "amount", "destination")
 
@@ -395,6 +402,8 @@ SECTIONS: dict[str, tuple[bool, Mapping[str, Field]]] = {
             "always": _f("bool"),  # the call itself grants it
             "missing": _f("bool"),  # an absent argument grants it (SDK default)
             "permission": _f("str", True, choices=GRANT_CHOICES),
+            # what to pass instead for a read-only key (APS506 messages)
+            "instead": _f("str"),
         }),
         "ip": _f("table", fields={
             "param": _f("str", True),

@@ -13,6 +13,7 @@ picklable :class:`FileKeyUses` (so it can run in worker processes), and
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -81,9 +82,15 @@ def scan_file(knowledge: Knowledge, config: Config, path: str, display: str,
     """The key uses of one file. Never raises for anything the file contains."""
     if kind is not FileKind.PYTHON:
         return FileKeyUses(display)
+    from apisec_lint.pipeline import max_file_size
+
+    limit = max_file_size(config)
     if data is None:
         try:
             with open(path, "rb") as fh:
+                size = os.fstat(fh.fileno()).st_size if limit else 0
+                if size > limit:
+                    return FileKeyUses(display, error="not analysed: over max-file-size")
                 data = fh.read()
         except OSError as exc:
             return FileKeyUses(display, error=f"cannot read: {exc.strerror or exc}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 import re
 import tokenize
 from collections.abc import Iterable
@@ -129,12 +130,18 @@ def _diag(rule: type[Rule], path: str, line: int, col: int, message: str) -> Fin
 def process_file(session: Session, path: str, display: str, kind: FileKind,
                  data: bytes | None = None) -> FileResult:
     """Analyse one file. Never raises for anything the file contains."""
+    limit = max_file_size(session.config)
     if data is None:
         try:
             with open(path, "rb") as fh:
+                size = os.fstat(fh.fileno()).st_size if limit else 0
+                if size > limit:
+                    return _too_large(session, display, kind, size)
                 data = fh.read()
-        except OSError as exc:
+        except OSError as exc:  # unreadable, or deleted since discovery
             return FileResult(display, errors=(FileError(display, _os_message(exc)),))
+    if limit and len(data) > limit:
+        return _too_large(session, display, kind, len(data))
     rules = session.rules_for(display, kind)
     enabled = {r.code for r in rules}
     findings: list[Finding] = []
@@ -159,6 +166,26 @@ def process_file(session: Session, path: str, display: str, kind: FileKind,
         findings.extend(_suppression_findings(session, display, sups, enabled))
         findings.sort(key=lambda f: f.sort_key)
     return FileResult(display, tuple(_dedupe(findings)), lines=nlines, facts=facts_of(ctx))
+
+
+DEFAULT_MAX_FILE_SIZE_MB = 5.0
+
+
+def max_file_size(config: Config) -> int:
+    """``max-file-size`` in bytes (0: no limit)."""
+    mb = config.extra("max-file-size", DEFAULT_MAX_FILE_SIZE_MB)
+    return int(float(mb or 0) * 1_000_000)
+
+
+def _too_large(session: Session, display: str, kind: FileKind, size: int) -> FileResult:
+    """A file over ``max-file-size`` is not read: it would cost more memory and time than
+    the per-file budget allows (generated data, dumps)."""
+    if diag.FileTooLarge.code not in {r.code for r in session.rules_for(display, kind)}:
+        return FileResult(display)
+    limit = session.config.extra("max-file-size", DEFAULT_MAX_FILE_SIZE_MB)
+    return FileResult(display, (_diag(diag.FileTooLarge, display, 1, 1,
+                                      f"file is {size / 1_000_000:.1f} MB, over max-file-size "
+                                      f"({float(limit):g} MB); not analysed"),))
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

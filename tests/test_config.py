@@ -116,3 +116,23 @@ def test_bad_user_pack_exits_2_naming_file_and_key(cli, tmp_path) -> None:
     assert "did you mean 'param'" in result.stderr
     write(tmp_path, "pyproject.toml", '[tool.apisec-lint]\npacks = ["missing.toml"]\n')
     assert cli("bot.py").exit_code == 2
+
+
+def test_non_utf8_config_files_exit_2_with_one_line_naming_the_file(cli, tmp_path) -> None:
+    write(tmp_path, "bot.py", TLS)
+    cases = [
+        ("pyproject.toml", b"[tool.apisec-lint]\n# caf\xe9 (latin-1)\nignore = []\n",
+         "pyproject.toml: config is not UTF-8 (byte 24)"),
+        (".apisec-lint.toml", b"ignore = ['APS201']\nfail-on = 'l\xffw'\n",
+         ".apisec-lint.toml: config is not UTF-8 (byte 32)"),
+    ]
+    for name, raw, needle in cases:
+        for other in ("pyproject.toml", ".apisec-lint.toml"):
+            (tmp_path / other).unlink(missing_ok=True)
+        (tmp_path / name).write_bytes(raw)
+        result = cli("bot.py")
+        assert result.exit_code == 2, name
+        assert needle in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    proc = cli.proc("bot.py")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().endswith(".apisec-lint.toml: config is not UTF-8 (byte 32)")

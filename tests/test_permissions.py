@@ -670,3 +670,170 @@ def test_config_file_opened_in_a_with_block_and_shared_keys() -> None:
         ("config:secrets.json#binance.key", "binanceusdm", ("trade:futures",)),
     }
     assert "that key needs read:account, trade:futures." in render_text(report)
+
+
+# --------------------------------------------------------------------------- APS506
+
+PYBIT_TOOL = ("from pybit.unified_trading import HTTP\n"
+              "admin = HTTP(api_key='k', api_secret='s')\n"
+              "view = HTTP(api_key='k2', api_secret='s2')\n")
+
+
+def aps506(code: str, **kwargs) -> list[int]:
+    return [f.span.line for f in check_snippet(code, select=("APS506",), **kwargs)]
+
+
+@pytest.mark.parametrize(("call", "expected"), [
+    ("admin.create_sub_api_key(subuid=1, readOnly=0, ips='192.0.2.1')", [4]),
+    ("admin.create_sub_api_key(subuid=1, readOnly='0', ips='192.0.2.1')", [4]),
+    ("admin.create_sub_api_key(subuid=1, ips='192.0.2.1')", [4]),  # read-write by default
+    ("admin.modify_sub_api_key(readOnly=0, ips='192.0.2.1')", [4]),
+    ("admin.modify_master_api_key(readOnly=0, ips='192.0.2.1')", [4]),
+    ("admin.create_sub_api_key(subuid=1, readOnly=1, ips='192.0.2.1')", []),
+    ("admin.modify_sub_api_key(ips='192.0.2.1')", []),  # rights left as they are
+])
+def test_bybit_read_write_key_in_a_read_only_tool(call: str, expected: list[int]) -> None:
+    code = PYBIT_TOOL + call + "\nprint(view.get_wallet_balance(accountType='UNIFIED'))\n"
+    assert aps506(code) == expected
+
+
+@pytest.mark.parametrize("extra", [
+    "view.place_order(category='spot', symbol='BTCUSDT', side='Buy', qty='1')",
+    "view.set_leverage(category='linear', symbol='BTCUSDT', buyLeverage='5')",
+    "view.withdraw(coin='USDT', chain='TRX', address='T1', amount='5')",
+    "def go(ex):\n    ex.create_order('BTC/USDT', 'market', 'buy', 1)",  # unknown receiver
+    "import requests\nrequests.post('https://api.bybit.com/v5/order/create', json={}, timeout=5)",
+])
+def test_code_that_trades_or_moves_funds_is_not_read_only(extra: str) -> None:
+    code = (PYBIT_TOOL + "admin.create_sub_api_key(subuid=1, readOnly=0, ips='192.0.2.1')\n"
+            "view.get_tickers(category='spot')\n" + extra + "\n")
+    assert aps506(code) == []
+
+
+def test_reads_only_through_the_admin_client_is_provisioning() -> None:
+    code = PYBIT_TOOL + ("uids = admin.get_sub_uid_list()\n"
+                         "admin.create_sub_api_key(subuid=1, readOnly=0, ips='192.0.2.1')\n")
+    assert aps506(code) == []
+    # no SDK read at all: nothing tells what the key is for
+    assert aps506(PYBIT_TOOL + "admin.create_sub_api_key(subuid=1, readOnly=0)\n") == []
+
+
+def test_other_exchanges_trade_grants_in_read_only_tools() -> None:
+    kucoin = ("from kucoin.client import User, Market\nu = User('k', 's', 'p')\n"
+              "m = Market()\nm.get_ticker('BTC-USDT')\n"
+              "u.create_apis_for_sub_account('sub', 'pw', 'view', permission='General,Spot',"
+              " ipWhitelist='192.0.2.1')\n")
+    binance = ("from binance.client import Client\nadmin = Client('k', 's')\n"
+               "view = Client('k2', 's2')\nview.get_symbol_ticker(symbol='BTCUSDT')\n"
+               "admin.margin_v1_post_broker_sub_account_api(subAccountId='1', canTrade=True)\n")
+    okx = ("import okx.Broker as B\nimport okx.MarketData as M\n"
+           "b = B.BrokerAPI('k', 's', 'p', False, '0')\nm = M.MarketAPI(flag='0')\n"
+           "m.get_tickers(instType='SPOT')\n"
+           "b.create_subaccount_apikey(subAcct='s', label='l', passphrase='p',"
+           " perm='read_only,trade', ip='192.0.2.1')\n")
+    found = {name: check_snippet(code, select=("APS506",))
+             for name, code in (("kucoin", kucoin), ("binance", binance), ("okx", okx))}
+    assert [f.span.line for f in found["kucoin"]] == [5]
+    assert "permission='General'" in found["kucoin"][0].message
+    assert [f.span.line for f in found["binance"]] == [5]
+    assert "canTrade=False" in found["binance"][0].message
+    assert [f.span.line for f in found["okx"]] == [6]
+    assert "perm='read_only'" in found["okx"][0].message
+
+
+def test_declared_read_only_project() -> None:
+    code = BYBIT + "s.create_sub_api_key(subuid=1, readOnly=0, ips='192.0.2.1')\n"
+    read_only = (("keys", {"BYBIT_KEY": ["read", "read:account"], "OTHER": ["read-only"]}),)
+    found = check_snippet(code, select=("APS506",), options=read_only)
+    assert [f.span.line for f in found] == [3]
+    assert "every key this project declares is read-only" in found[0].message
+    trades = (("keys", {"BYBIT_KEY": ["read"], "BOT": ["trade"]}),)
+    assert aps506(code, options=trades) == []
+
+
+# --------------------------------------------------------------------------- keys file
+
+BOT = ("import os, ccxt\nex = ccxt.binance({'apiKey': os.environ['BK'], 'secret': 's'})\n"
+       "ex.create_order('BTC/USDT', 'market', 'buy', 1)\n")
+
+
+def _lint(cli, *args: str) -> tuple[int, list[tuple[str, int]], str]:
+    result = cli("--format", "json", "--no-cache", "--select", "APS5", *args)
+    found = []
+    if result.exit_code in (0, 1):
+        found = [(f["rule"], f["line"]) for f in json.loads(result.stdout)["findings"]]
+    return result.exit_code, found, result.stderr
+
+
+def test_keys_file_next_to_the_config_and_without_one(cli, tmp_path: Path) -> None:
+    (tmp_path / "bot.py").write_text(BOT)
+    (tmp_path / "apisec-keys.toml").write_text('BK = ["read"]\n')
+    assert _lint(cli, "bot.py")[1] == [("APS504", 3)]  # no config file: the current folder
+    (tmp_path / "pyproject.toml").write_text('[tool.apisec-lint]\nignore = ["APS503"]\n')
+    assert _lint(cli, "bot.py")[1] == [("APS504", 3)]
+    (tmp_path / "apisec-keys.toml").write_text('BK = ["read", "trade:spot", "withdraw"]\n')
+    assert _lint(cli, "bot.py")[1] == [("APS505", 2)]
+    data = json.loads(cli("--permissions", "--format", "json", ".").stdout)
+    assert data["keys"][0]["declared"] == ["read", "trade:spot", "withdraw"]
+
+
+def test_keys_file_named_in_the_config(cli, tmp_path: Path) -> None:
+    (tmp_path / "bot.py").write_text(BOT)
+    (tmp_path / "ops").mkdir()
+    (tmp_path / "ops" / "keys.toml").write_text('BK = ["read"]\n')
+    (tmp_path / "pyproject.toml").write_text('[tool.apisec-lint]\nkeys-file = "ops/keys.toml"\n')
+    assert _lint(cli, "bot.py")[1] == [("APS504", 3)]
+    # declared both inline and in the file: merged
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.apisec-lint]\nkeys-file = "ops/keys.toml"\n'
+        '[tool.apisec-lint.keys]\nOTHER = ["trade:futures"]\n')
+    assert _lint(cli, "bot.py")[1] == [("APS504", 3)]
+
+
+@pytest.mark.parametrize(("config", "keys", "needle"), [
+    ("", 'BK = ["read", "trade:future"]\n',
+     "apisec-keys.toml: 'BK': unknown scope 'trade:future' (did you mean 'trade:futures'?)"),
+    ("", 'BK = "read"\n', "apisec-keys.toml: 'BK' must be list[str], got string"),
+    ("", '[binance]\nkey = ["read"]\n', "apisec-keys.toml: 'binance' must be list[str], got table"),
+    ("", 'BK = [\n', "apisec-keys.toml: invalid TOML"),
+    ('keys-file = "nope.toml"\n', None, "pyproject.toml: keys file 'nope.toml' not found"),
+    ('keys-file = "../outside.toml"\n', None,
+     "keys file '../outside.toml' is outside the project folder"),
+    ('keys-file = 5\n', None, "'keys-file' must be str, got integer"),
+    ('[tool.apisec-lint.keys]\nBK = ["raed"]\n', None, "'keys.BK': unknown scope 'raed'"),
+    ('[tool.apisec-lint.keys]\nBK = ["read"]\n', 'BK = ["read"]\n',
+     "apisec-keys.toml: key 'BK' is also declared in"),
+])
+def test_bad_key_declarations_exit_2_with_one_line(cli, tmp_path: Path, config: str,
+                                                   keys: str | None, needle: str) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (tmp_path / "outside.toml").write_text('BK = ["withdraw"]\n')
+    (project / "bot.py").write_text(BOT)
+    (project / "pyproject.toml").write_text("[tool.apisec-lint]\n" + config)
+    if keys is not None:
+        (project / "apisec-keys.toml").write_text(keys)
+    cli.cwd = project
+    code, _, err = _lint(cli, "bot.py")
+    assert code == 2 and needle in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    if "outside" in needle:  # once as a real process: no traceback, one line
+        proc = cli.proc("bot.py")
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr
+        assert proc.stderr.strip() == err.strip()
+
+
+def test_keys_file_symlink_out_of_the_project_and_bad_bytes(cli, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (tmp_path / "outside.toml").write_text('BK = ["withdraw"]\n')
+    (project / "bot.py").write_text(BOT)
+    (project / "pyproject.toml").write_text("[tool.apisec-lint]\n")
+    (project / "apisec-keys.toml").symlink_to(tmp_path / "outside.toml")
+    cli.cwd = project
+    code, _, err = _lint(cli, "bot.py")
+    assert code == 2 and "is outside the project folder" in err
+    (project / "apisec-keys.toml").unlink()
+    (project / "apisec-keys.toml").write_bytes(b'BK = ["r\xe9ad"]\n')
+    code, _, err = _lint(cli, "bot.py")
+    assert code == 2 and "apisec-keys.toml: config is not UTF-8 (byte 8)" in err

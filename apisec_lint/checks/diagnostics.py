@@ -160,5 +160,27 @@ class FileTimeout(Rule):
     kinds = ALL_KINDS
 
 
+class FileTooLarge(Rule):
+    """The file is larger than `max-file-size` and was not read.
+
+    ## What it does
+    Reports a file over `max-file-size` megabytes (default 5; `0` = no limit), of any
+    kind: Python, `.env`, JSON, YAML, TOML, INI. The file is skipped before it is read.
+
+    ## Why is this bad?
+    Its findings are missing. Files that big are generated data (exports, dumps,
+    generated tables); analysing them costs gigabytes of memory and more than the
+    `file-timeout` budget, so they would end in APS006 anyway — after the wait.
+
+    ## Use instead
+    Exclude generated files (`extend-exclude`), or raise `max-file-size`.
+    """
+
+    code = "APS007"
+    name = "file-too-large"
+    severity = Severity.LOW
+    kinds = ALL_KINDS
+
+
 RULES = [SyntaxErrorDiagnostic, DecodeErrorDiagnostic, InternalErrorDiagnostic,
-         UnusedSuppression, MalformedSuppression, FileTimeout]
+         UnusedSuppression, MalformedSuppression, FileTimeout, FileTooLarge]

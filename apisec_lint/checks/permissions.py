@@ -19,7 +19,7 @@ from apisec_lint._lazy import cst
 from apisec_lint.analysis.calls import find_arg
 from apisec_lint.analysis.keyuse import RANK, analysis, key_uses, normalise
 from apisec_lint.analysis.values import UNKNOWN, Const, DictVal, SeqVal
-from apisec_lint.packs import PERMISSIONS, Knowledge, matches_any
+from apisec_lint.packs import PERMISSIONS, SCOPE_ALIASES, Knowledge, matches_any
 from apisec_lint.rule import Example, Rule
 from apisec_lint.types import Config, Severity
 
@@ -559,6 +559,181 @@ class KeyWithoutIpWhitelist(_GrantRule):
                     severity=severity)
 
 
+class ReadWriteKeyForReadOnlyCode(_GrantRule):
+    """A key with trading rights is created for code that only reads.
+
+    ## What it does
+    Finds key creation or modification calls that give the key trading rights — Bybit
+    `readOnly=0` (or `readOnly` not given on create: read-write is the default), OKX
+    `perm` with `trade`, KuCoin `permission` with `Spot` / `Futures` / `Margin`,
+    Binance `canTrade` / `futuresTrade` / `marginTrade` — (the `[[key_grants]]` entries
+    with `permission = "trade"`) when there is evidence that read-only suffices:
+
+    - the project declares its keys (`[tool.apisec-lint.keys]` or the keys file) and
+      every declared key is read-only (`read`, `read:account`); or
+    - the file is a read-only tool: it reads market or account data through an SDK
+      client other than the one that manages keys, and nothing in it trades or moves
+      funds — no SDK call that needs more than `read:account` (whatever the receiver),
+      and no raw HTTP call other than GET/HEAD/OPTIONS.
+
+    A provisioning script that creates trading keys for a bot running elsewhere (it
+    reads only with its admin client, if at all) is not reported.
+
+    ## Why is this bad?
+    A dashboard, a tax export or a balance monitor needs to read. A read-write key
+    lets whoever gets it trade with your money — pump an illiquid coin into their own
+    sell orders, or open leveraged positions against you.
+
+    ## Example
+    ```python
+    new = admin.create_sub_api_key(subuid=uid, readOnly=0, ips=SERVER_IP)
+    viewer = HTTP(api_key=new["result"]["apiKey"], api_secret=new["result"]["secret"])
+    viewer.get_wallet_balance(accountType="UNIFIED")
+    ```
+
+    ## Use instead
+    ```python
+    new = admin.create_sub_api_key(subuid=uid, readOnly=1, ips=SERVER_IP)
+    ```
+
+    ## How to suppress
+    `# apisec: ignore[APS506] -- <who trades with this key>` on the call.
+    """
+
+    code = "APS506"
+    name = "read-write-key-for-read-only-code"
+    severity = Severity.MEDIUM
+    cwe = 250
+    VALID = (
+        # provisioning: the admin client reads and creates keys for a bot elsewhere
+        "from pybit.unified_trading import HTTP\nadmin = HTTP(api_key='k', api_secret='s')\n"
+        "for sub in admin.get_sub_uid_list()['result']['subMembers']:\n"
+        "    admin.create_sub_api_key(subuid=sub['uid'], readOnly=0, ips='192.0.2.1')\n",
+        # read-only key in a read-only tool
+        "from pybit.unified_trading import HTTP\nadmin = HTTP(api_key='k', api_secret='s')\n"
+        "new = admin.create_sub_api_key(subuid=1, readOnly=1, ips='192.0.2.1')['result']\n"
+        "view = HTTP(api_key=new['apiKey'], api_secret=new['secret'])\n"
+        "view.get_wallet_balance(accountType='UNIFIED')\n",
+        # the file also trades (through a receiver it cannot resolve)
+        "from pybit.unified_trading import HTTP\nadmin = HTTP(api_key='k', api_secret='s')\n"
+        "view = HTTP(api_key='k2', api_secret='s2')\nview.get_tickers(category='spot')\n"
+        "admin.create_sub_api_key(subuid=1, readOnly=0, ips='192.0.2.1')\n"
+        "def run(bot):\n    bot.place_order(category='spot', symbol='BTCUSDT')\n",
+        Example("from pybit.unified_trading import HTTP\ns = HTTP(api_key='k', api_secret='s')\n"
+                "s.modify_sub_api_key(readOnly=0, ips='192.0.2.1')\n",
+                options=(("keys", {"BYBIT_KEY": ["read", "trade:spot"]}),)),
+    )
+    INVALID = (
+        Example("from pybit.unified_trading import HTTP\n"
+                "admin = HTTP(api_key='k', api_secret='s')\n"
+                "new = admin.create_sub_api_key(subuid=1, readOnly=0, ips='192.0.2.1')['result']\n"
+                "view = HTTP(api_key=new['apiKey'], api_secret=new['secret'])\n"
+                "view.get_wallet_balance(accountType='UNIFIED')\n", lines=(3,)),
+        Example("from pybit.unified_trading import HTTP\n"
+                "admin = HTTP(api_key='k', api_secret='s')\n"
+                "view = HTTP(api_key='k2', api_secret='s2')\n"
+                "admin.create_sub_api_key(subuid=1, ips='192.0.2.1')\n"
+                "print(view.get_tickers(category='spot'))\n", lines=(4,)),
+        Example("from pybit.unified_trading import HTTP\ns = HTTP(api_key='k', api_secret='s')\n"
+                "s.modify_master_api_key(readOnly='0', ips='192.0.2.1')\n",
+                lines=(3,), options=(("keys", {"BYBIT_KEY": ["read"]}),)),
+        Example("import okx.SubAccount as Sub\nimport okx.MarketData as Market\n"
+                "sub = Sub.SubAccountAPI('k', 's', 'p', False, '0')\n"
+                "market = Market.MarketAPI(flag='0')\n"
+                "sub.reset_subaccount_apikey('sub', 'key', perm='read_only,trade',"
+                " ip='192.0.2.1')\n"
+                "print(market.get_tickers(instType='SPOT'))\n", lines=(5,)),
+    )
+
+    def begin(self) -> None:
+        self.found: list[tuple[GrantCall, Grant]] = []
+
+    def check(self, found: GrantCall) -> None:
+        grants, _ = found.grants()
+        trade = next((g for g in grants if g.permission == "trade"), None)
+        if trade is not None:
+            self.found.append((found, trade))
+
+    def finish(self) -> None:
+        if not self.found:
+            return
+        reason = self._evidence()
+        if reason is None:
+            return
+        for found, grant in self.found:
+            spec = next((g for g in found.entry.get("grants", ())
+                         if g.get("permission") == "trade" and g.get("instead")), None)
+            fix = f"give it read-only rights ({spec['instead']})" if spec else \
+                "give it read-only rights"
+            detail = grant.detail.replace(" (the default)", ": read-write by default")
+            self.report(grant.node, f"{found.label}() gives an API key trading rights "
+                                    f"({detail}) but {reason}: {fix}")
+
+    def _evidence(self) -> str | None:
+        """Why read-only suffices, or None when it cannot be told."""
+        declared = self.option("keys") or {}
+        if declared:
+            if all(isinstance(v, (list, tuple)) and
+                   declared_scopes(v) <= {"read", "read:account"} for v in declared.values()):
+                return "every key this project declares is read-only"
+            return None
+        an = analysis(self.ctx)
+        managing = {id(found.view.call) for found, _ in self.found}
+        admins: set[int] = set()
+        for found, _ in self.found:
+            func = found.view.call.func
+            if isinstance(func, cst.Attribute):
+                info = an.client_of(func.value, found.view.scope)
+                if info is not None:
+                    admins.add(id(info.call))
+        if self._writes(an, managing):
+            return None
+        reads = [u for u in key_uses(self.ctx).uses
+                 if id(u.call) not in managing and id(u.client.info.call) not in admins]
+        if not reads or any(u.permission not in ("read", "read:account") for u in reads):
+            return None
+        return f"this file only reads data ({reads[0].method}())"
+
+    def _writes(self, an: Any, managing: set[int]) -> bool:
+        """Something in the file may trade or move funds: a call whose method name any
+        SDK maps to more than reading, or a raw HTTP call that is not a GET."""
+        names, patterns = _write_methods(self.ctx.knowledge)
+        rest = self.ctx.knowledge.section("rest_calls")
+        for call, scope in an.calls:
+            if id(call) in managing:
+                continue
+            func = call.func
+            if isinstance(func, cst.Attribute):
+                name = normalise(func.attr.value)
+                if name in names or any(p.search(name) for p in patterns):
+                    return True
+            if rest:
+                callee = self.ctx.callees.callee(call, scope)
+                if callee and any(matches_any(callee, r["calls"]) for r in rest) and \
+                        callee.rsplit(".", 1)[-1].lower() not in _SAFE_HTTP:
+                    return True
+        return False
+
+
+_SAFE_HTTP = frozenset({"get", "head", "options"})
+
+
+def _write_methods(knowledge: Knowledge) -> tuple[frozenset[str], tuple[re.Pattern[str], ...]]:
+    """Normalised method names (and regexes) any ``[[permissions]]`` entry maps to more
+    than reading."""
+    def build(k: Knowledge) -> tuple[frozenset[str], tuple[re.Pattern[str], ...]]:
+        names: set[str] = set()
+        pats: list[re.Pattern[str]] = []
+        for entry in k.section("permissions"):
+            if entry["permission"] in ("read", "read:account"):
+                continue
+            names.update(normalise(m) for m in entry.get("methods", ()))
+            pats.extend(re.compile(r) for r in entry.get("regex", ()))
+        return frozenset(names), tuple(pats)
+
+    return knowledge.derived("aps506-write-methods", build)
+
+
 # --------------------------------------------------------------------------- uses of keys
 
 def _is_constant(ctx: Any, expr: Any, scope: Any) -> bool:
@@ -621,10 +796,7 @@ def _funds_methods(knowledge: Knowledge) -> dict[str, dict[str, dict[str, Any]]]
 
 # -- declared keys ([tool.apisec-lint.keys]) ------------------------------------------
 
-_ALIASES = {"trade": ("trade:spot", "trade:futures"), "trade:margin": ("trade:futures",),
-            "futures": ("trade:futures",), "spot": ("trade:spot",), "read-only": ("read",),
-            "read_only": ("read",), "withdrawal": ("withdraw",), "withdrawals": ("withdraw",),
-            "transfers": ("transfer",)}
+_ALIASES = SCOPE_ALIASES
 
 
 def declared_scopes(scopes: Iterable[str]) -> frozenset[str]:
@@ -964,4 +1136,4 @@ class KeyScopeUnused(_DeclaredRule):
 
 
 RULES = [KeyGrantsFunds, KeyWithoutIpWhitelist, WithdrawalInTradingCode, KeyScopeExceeded,
-         KeyScopeUnused]
+         KeyScopeUnused, ReadWriteKeyForReadOnlyCode]
