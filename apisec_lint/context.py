@@ -62,6 +62,12 @@ class FileContext:
         self.reports: list[Report] = []
         self.shared: dict[str, Any] = {}  # for analyses added by rule families
 
+    def release(self) -> None:
+        """Drop the tree, the walk state and every analysis (they reference each other
+        and the context, so without this only the cyclic collector could free them).
+        The context is not usable afterwards."""
+        self.__dict__.clear()
+
     # -- source ------------------------------------------------------------------
     @cached_property
     def lines(self) -> list[str]:

@@ -8,6 +8,7 @@ failure becomes an APS0xx diagnostic for that file and never stops the run.
 from __future__ import annotations
 
 import codecs
+import gc
 import io
 import os
 import re
@@ -153,19 +154,34 @@ def process_file(session: Session, path: str, display: str, kind: FileKind,
     nlines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
     checks = [r for r in session.triggered(rules, data) if not r.code.startswith("APS0")]
     ctx = FileContext(display, kind, text, session.knowledge, session.config)
+    facts: tuple[Any, ...] = ()
     if checks:
-        if kind is FileKind.PYTHON:
-            findings.extend(_run_python(session, ctx, checks, enabled))
-        else:
-            _run_each(ctx, checks, lambda rule: rule.check_file(), findings, enabled)
-        findings.extend(_to_findings(session, ctx))
+        # The cyclic garbage collector would scan the file's tree again and again while
+        # it is analysed (a parse allocates about a million objects, none of them garbage
+        # until the file is done): a third of the analysis time. It is paused for the
+        # file; afterwards the context drops the tree and its analyses, which reference
+        # counting then frees without a scan.
+        paused = gc.isenabled()
+        if paused:
+            gc.disable()
+        try:
+            if kind is FileKind.PYTHON:
+                findings.extend(_run_python(session, ctx, checks, enabled))
+            else:
+                _run_each(ctx, checks, lambda rule: rule.check_file(), findings, enabled)
+            findings.extend(_to_findings(session, ctx))
+            facts = facts_of(ctx)
+        finally:
+            ctx.release()
+            if paused:
+                gc.enable()
     findings.sort(key=lambda f: f.sort_key)
     sups = [] if session.config.no_suppressions else suppress.parse_suppressions(text, kind)
     if sups:
         findings = suppress.apply(findings, sups, session.name_to_code)
         findings.extend(_suppression_findings(session, display, sups, enabled))
         findings.sort(key=lambda f: f.sort_key)
-    return FileResult(display, tuple(_dedupe(findings)), lines=nlines, facts=facts_of(ctx))
+    return FileResult(display, tuple(_dedupe(findings)), lines=nlines, facts=facts)
 
 
 DEFAULT_MAX_FILE_SIZE_MB = 5.0

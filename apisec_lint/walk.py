@@ -14,6 +14,7 @@ ClassDef) and statements that rules can query through the context.
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -62,9 +63,23 @@ def child_fields(tp: type) -> tuple[str, ...]:
     names = _fields_cache.get(tp)
     if names is None:
         names = tuple(f.name for f in dataclasses.fields(tp)
-                      if f.name not in _SKIP_FIELDS and not f.name.startswith("whitespace"))
+                      if f.name not in _SKIP_FIELDS and not f.name.startswith("whitespace")
+                      and _may_hold_node(f.type))
         _fields_cache[tp] = names
     return names
+
+
+def _may_hold_node(annotation: Any) -> bool:
+    """False for a field whose declared type cannot hold a node (``Name.value: str``,
+    ``Arg.star: Literal["", "*", "**"]``); anything unclear counts as a node field."""
+    if annotation in (str, bool, int, float, type(None)) or annotation is cst.MaybeSentinel:
+        return False
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return False
+    if origin is typing.Union:
+        return any(_may_hold_node(arg) for arg in typing.get_args(annotation))
+    return True
 
 
 def iter_children(node: Any) -> Iterator[Any]:

@@ -209,3 +209,21 @@ def test_replayed_walk_visits_like_a_traversal() -> None:
         runs.append(rec.events)
     assert runs[0] == runs[1]
     assert len(runs[0]) > 40
+
+
+@pytest.mark.parametrize("enabled_before", [True, False])
+def test_gc_pause_restores_the_collector_state(enabled_before: bool) -> None:
+    import gc
+
+    from apisec_lint.testing import check_snippet
+
+    was = gc.isenabled()
+    try:
+        if not enabled_before:
+            gc.disable()
+        found = check_snippet("import requests\nrequests.get('https://x', verify=False, timeout=5)\n")
+        assert [f.rule for f in found] == ["APS201"]
+        assert gc.isenabled() is enabled_before
+    finally:
+        if was:
+            gc.enable()

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from apisec_lint._lazy import cst
-from apisec_lint.walk import child_fields, is_node
+from apisec_lint.walk import _fields_cache, child_fields, is_node
+from apisec_lint.walk import _is_node as _is_node_cache
 
 
 class TreeIndex:
@@ -30,6 +31,7 @@ class TreeIndex:
         self._build(module)
 
     def _build(self, module: Any) -> None:
+        # The hottest loop of a run after the parse: walk.iter_tree's logic, inlined.
         scoping = (cst.FunctionDef, cst.Lambda)
         by_type = self._by_type
         # preorder list of every node and, per node, the position after its subtree:
@@ -37,13 +39,18 @@ class TreeIndex:
         nodes: list[Any] = []
         ends: list[int] = []
         self.nodes, self.ends = nodes, ends
-        stack: list[Any] = [(module, module)]
+        known = _is_node_cache
+        fields_of = _fields_cache
+        scopes: list[Any] = [module]  # innermost function scope last
+        stack: list[Any] = [module]
+        pop, push = stack.pop, stack.append
         while stack:
-            item = stack.pop()
-            if type(item) is int:
-                ends[item] = len(nodes)
+            node = pop()
+            if type(node) is int:  # end of the subtree of nodes[node]
+                ends[node] = len(nodes)
+                if nodes[node] is scopes[-1] and len(scopes) > 1:
+                    scopes.pop()
                 continue
-            node, scope = item
             pos = len(nodes)
             nodes.append(node)
             ends.append(0)
@@ -51,18 +58,32 @@ class TreeIndex:
             bucket = by_type.get(tp)
             if bucket is None:
                 bucket = by_type[tp] = []
-            bucket.append((pos, node, scope))
-            inner = node if tp in scoping else scope
-            stack.append(pos)
-            kids: list[tuple[Any, Any]] = []
-            for name in child_fields(tp):
+            bucket.append((pos, node, scopes[-1]))
+            if tp in scoping:
+                scopes.append(node)
+            push(pos)
+            names = fields_of.get(tp)
+            if names is None:
+                names = child_fields(tp)
+            if not names:
+                continue
+            kids: list[Any] = []
+            for name in names:
                 value = getattr(node, name)
-                if is_node(value):
-                    kids.append((value, inner))
-                elif type(value) in (tuple, list):
-                    kids.extend((v, inner) for v in value if is_node(v))
-            kids.reverse()
-            stack.extend(kids)
+                vt = type(value)
+                flag = known.get(vt)
+                if flag is None:
+                    flag = is_node(value)
+                if flag:
+                    kids.append(value)
+                elif vt is tuple or vt is list:
+                    for item in value:
+                        flag = known.get(type(item))
+                        if flag or (flag is None and is_node(item)):
+                            kids.append(item)
+            if kids:
+                kids.reverse()
+                stack.extend(kids)
 
     def entries(self, *types: type) -> list[tuple[int, Any, Any]]:
         """``(position, node, scope)`` of every node of exactly these types, in source
