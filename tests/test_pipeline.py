@@ -221,7 +221,8 @@ def test_gc_pause_restores_the_collector_state(enabled_before: bool) -> None:
     try:
         if not enabled_before:
             gc.disable()
-        found = check_snippet("import requests\nrequests.get('https://x', verify=False, timeout=5)\n")
+        found = check_snippet(
+            "import requests\nrequests.get('https://x', verify=False, timeout=5)\n")
         assert [f.rule for f in found] == ["APS201"]
         assert gc.isenabled() is enabled_before
     finally:
