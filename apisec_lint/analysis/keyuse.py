@@ -165,29 +165,36 @@ class KeyUseAnalysis:
 
     # -- indexing ----------------------------------------------------------------
     def _index(self) -> None:
-        from apisec_lint.walk import child_fields, is_node
-
-        module = self.ctx.module
-        stack: list[tuple[Any, Any, Any]] = [(module, module, None)]
-        while stack:
-            node, scope, klass = stack.pop()
-            inner, inner_class = scope, klass
-            if isinstance(node, cst.FunctionDef):
+        index = self.ctx.index
+        # the class a def is a method of: the innermost class around it with no function
+        # in between (same function scope as the def)
+        klass_of: dict[int, Any] = {}
+        if cst.ClassDef in index:
+            ends = index.ends
+            open_classes: list[tuple[int, Any, Any]] = []
+            for pos, node, scope in index.entries(cst.ClassDef, cst.FunctionDef):
+                while open_classes and ends[open_classes[-1][0]] <= pos:
+                    open_classes.pop()
+                if type(node) is cst.ClassDef:
+                    open_classes.append((pos, node, scope))
+                    continue
+                klass_of[pos] = next((c for _, c, cscope in reversed(open_classes)
+                                      if cscope is scope), None)
+        wanted = (cst.FunctionDef, cst.Return, cst.Call, cst.Assign, cst.AnnAssign)
+        for pos, node, scope in index.entries(*wanted):
+            tp = type(node)
+            if tp is cst.FunctionDef:
+                klass = klass_of.get(pos)
                 self.funcs.setdefault(node.name.value, []).append((node, scope, klass))
                 self.func_info[id(node)] = (scope, klass)
-                inner, inner_class = node, None
-            elif isinstance(node, cst.Lambda):
-                inner = node
-            elif isinstance(node, cst.ClassDef):
-                inner_class = node
-            elif isinstance(node, cst.Return) and node.value is not None and \
-                    isinstance(scope, cst.FunctionDef):
-                self.returns.setdefault(id(scope), []).append(node.value)
-            elif isinstance(node, cst.Call):
+            elif tp is cst.Return:
+                if node.value is not None and type(scope) is cst.FunctionDef:
+                    self.returns.setdefault(id(scope), []).append(node.value)
+            elif tp is cst.Call:
                 self.calls.append((node, scope))
                 self.call_scope[id(node)] = scope
-            elif isinstance(node, (cst.Assign, cst.AnnAssign)):
-                targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) \
+            else:
+                targets = [t.target for t in node.targets] if tp is cst.Assign \
                     else [node.target]
                 value = node.value
                 if value is not None:
@@ -199,18 +206,6 @@ class KeyUseAnalysis:
                                 and isinstance(target.slice[0].slice, cst.Index):
                             self.item_assigns.setdefault(target.value.value, []).append(
                                 (target.slice[0].slice.value, value, scope))
-            if isinstance(node, cst.FunctionDef):
-                # decorators and defaults are evaluated in the enclosing scope; close enough
-                pass
-            kids: list[tuple[Any, Any, Any]] = []
-            for name in child_fields(type(node)):
-                value = getattr(node, name)
-                if is_node(value):
-                    kids.append((value, inner, inner_class))
-                elif type(value) in (tuple, list):
-                    kids.extend((v, inner, inner_class) for v in value if is_node(v))
-            kids.reverse()
-            stack.extend(kids)
 
     # -- clients and receivers -----------------------------------------------------
     def client_of(self, expr: Any, scope: Any, depth: int = 0) -> ClientInfo | None:

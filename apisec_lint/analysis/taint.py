@@ -698,8 +698,7 @@ class TaintAnalysis:
         stack: list[tuple[Any, FuncInfo, ClassInfo | None]] = [(self.module, self.module_fi, None)]
         registrations: list[tuple[Any, FuncInfo, ClassInfo | None]] = []
         reg_names = self._registration_names()
-        base = cst.CSTNode
-        from apisec_lint.walk import child_fields
+        from apisec_lint.walk import child_fields, is_node
 
         T = cst
         FunctionDef, ClassDef, Lambda, Call = T.FunctionDef, T.ClassDef, T.Lambda, T.Call
@@ -761,13 +760,13 @@ class TaintAnalysis:
                 for n in node.names:
                     fi.locals.discard(n.name.value)
                     fi.locals.add("\0global:" + n.name.value)
-            for fname in child_fields(type(node)):
+            for fname in child_fields(tp):
                 value = getattr(node, fname)
-                if isinstance(value, base):
+                if is_node(value):
                     stack.append((value, inner_fi, inner_cls))
                 elif type(value) in (tuple, list):
                     stack.extend((v, inner_fi, inner_cls) for v in reversed(value)
-                                 if isinstance(v, base))
+                                 if is_node(v))
         for fi in self.funcs:
             for marker in [n for n in fi.locals if n.startswith("\0global:")]:
                 fi.locals.discard(marker)
