@@ -171,7 +171,7 @@ class FileContext:
         the position of a flow step), one top-level statement at a time."""
         from apisec_lint.positions import StatementPositions
 
-        return StatementPositions(self.module, self.text)
+        return StatementPositions(self.module, self.text, self.__dict__.get("index"))
 
     def position(self, node: Any) -> Span | None:
         """The Span of ``node`` (1-based columns), or None for a node not in the tree."""

@@ -1,15 +1,18 @@
-"""Positions of reported nodes, computed one top-level statement at a time.
+"""Positions of reported nodes, computed one statement at a time.
 
 libcst's ``PositionProvider`` re-generates the code of the whole module to count lines
-and columns: on a file with one huge statement (a generated 200,000-element list) that
-costs more than the parse itself, even when the only finding is on another line.
+and columns: on a file with one huge statement (a generated 200,000-element list, or an
+exchange SDK whose 15,000 lines are one class) that costs more than the parse itself,
+even when there is one finding.
 
 :class:`StatementPositions` behaves like the provider's mapping (``get`` and ``[]``) but
-resolves a node by running the provider on the one top-level statement that contains
-it, wrapped in a module of its own, and shifting the lines by where that statement
-starts in the file. The start lines come from :func:`ast.parse` of the same text (a
-fraction of the cost of a libcst parse, and no code generation). Whenever the two
-parsers do not agree statement for statement, or a node is not inside a top-level
+resolves a node by running the provider on the innermost statement that contains it
+(descending through class, function and other block bodies), wrapped in a module of its
+own. Lines are shifted by where that statement starts in the file, which comes from
+:func:`ast.parse` of the same text (a fraction of the cost of a libcst parse, and no
+code generation); columns by the indentation the statement lost when generated alone,
+read off each line of the file. Whenever the two parsers do not agree statement for
+statement, a generated line does not match the file, or a node is not inside any
 statement (the module itself), it falls back to the whole-module provider.
 """
 
@@ -21,12 +24,15 @@ from typing import Any
 class StatementPositions:
     """Node -> CodeRange, like ``MetadataWrapper.resolve(PositionProvider)``."""
 
-    def __init__(self, module: Any, text: str) -> None:
+    def __init__(self, module: Any, text: str, index: Any = None) -> None:
         self.module = module
         self.text = text
-        self._starts: list[int] | bool | None = False  # False: not computed yet
-        self._owner: dict[int, int] | None = None  # id(node) -> top-level index
-        self._done: dict[int, tuple[Any, int]] = {}  # index -> (positions, line shift)
+        self._index = index
+        self._tree: Any = False  # the ast module; False: not parsed yet, None: failed
+        self._pos: dict[int, int] | None = None  # id(node) -> preorder position
+        self._lines: list[str] | None = None
+        # id(statement) -> (statement, positions, line shift, column shift per line)
+        self._done: dict[int, tuple[Any, Any, int, dict[int, int]] | None] = {}
         self._full: Any = None
 
     # -- mapping protocol ------------------------------------------------------------
@@ -44,20 +50,24 @@ class StatementPositions:
     def _lookup(self, node: Any) -> Any:
         if self._full is not None:
             return self._full.get(node)
-        starts = self._start_lines()
-        if starts is None:
+        unit = self._unit_of(node)
+        done = self._resolve_unit(*unit) if unit is not None else None
+        if done is None:
             return self._whole().get(node)
-        index = self._owners().get(id(node))
-        if index is None:
-            return self._whole().get(node)
-        positions, shift = self._statement(index, starts[index])
+        _, positions, shift, cols = done
         pos = positions.get(node)
-        if pos is None or not shift:
+        if pos is None:
+            return self._whole().get(node)
+        start_col = cols.get(pos.start.line)
+        end_col = cols.get(pos.end.line)
+        if start_col is None or end_col is None:
+            return self._whole().get(node)
+        if not shift and not start_col and not end_col:
             return pos
         from libcst.metadata import CodePosition, CodeRange
 
-        return CodeRange(CodePosition(pos.start.line + shift, pos.start.column),
-                         CodePosition(pos.end.line + shift, pos.end.column))
+        return CodeRange(CodePosition(pos.start.line + shift, pos.start.column + start_col),
+                         CodePosition(pos.end.line + shift, pos.end.column + end_col))
 
     def _whole(self) -> Any:
         if self._full is None:
@@ -67,61 +77,149 @@ class StatementPositions:
                 PositionProvider)
         return self._full
 
-    def _start_lines(self) -> list[int] | None:
-        """The line each top-level statement's code starts on."""
-        if self._starts is not False:
-            return self._starts  # type: ignore[return-value]
-        self._starts = None
-        import ast
+    def _ast(self) -> Any:
+        if self._tree is False:
+            import ast
 
-        from apisec_lint._lazy import cst
+            try:
+                self._tree = ast.parse(self.text)
+            except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+                self._tree = None
+        return self._tree
 
-        try:
-            tree = ast.parse(self.text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+    def _positions(self) -> tuple[dict[int, int], list[int]]:
+        """Preorder position of every node, and the position after each subtree."""
+        if self._index is None:
+            from apisec_lint.analysis.index import TreeIndex
+
+            self._index = TreeIndex(self.module)
+        if self._pos is None:
+            self._pos = {id(n): i for i, n in enumerate(self._index.nodes)}
+        return self._pos, self._index.ends
+
+    def _unit_of(self, node: Any) -> tuple[Any, Any] | None:
+        """The innermost statement holding ``node`` that both parsers agree on, as
+        (libcst statement, ast statement)."""
+        tree = self._ast()
+        if tree is None:
             return None
-        stmts = tree.body
-        starts: list[int] = []
-        k = 0
-        for stmt in self.module.body:
-            n = len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
-            if n < 1 or k + n > len(stmts):
-                return None
-            # both parsers start a decorated def/class at its ``def``/``class`` line
-            starts.append(stmts[k].lineno)
-            k += n
-        if k != len(stmts):
+        pos_of, ends = self._positions()
+        where = pos_of.get(id(node))
+        if where is None:
             return None
-        self._starts = starts
-        return starts
+        block, astlist = list(self.module.body), tree.body
+        unit = None
+        while True:
+            found = _locate(block, astlist, where, pos_of, ends)
+            if found is None:
+                return unit
+            stmt, astmt = found
+            unit = (stmt, astmt)
+            inner = None
+            for sub, subast in _sub_blocks(stmt, astmt):
+                if sub and pos_of.get(id(sub[0]), -1) <= where < ends[pos_of.get(id(sub[-1]), 0)]:
+                    inner = (sub, subast)
+                    break
+            if inner is None:
+                return unit
+            block, astlist = inner
 
-    def _owners(self) -> dict[int, int]:
-        if self._owner is None:
-            from apisec_lint.walk import iter_tree
-
-            owner: dict[int, int] = {}
-            for i, stmt in enumerate(self.module.body):
-                for sub in iter_tree(stmt):
-                    owner[id(sub)] = i
-            self._owner = owner
-        return self._owner
-
-    def _statement(self, index: int, start: int) -> tuple[Any, int]:
-        done = self._done.get(index)
-        if done is not None:
-            return done
+    def _resolve_unit(self, stmt: Any, astmt: Any) -> tuple[Any, Any, int, dict[int, int]] | None:
+        key = id(stmt)
+        if key in self._done:
+            done = self._done[key]
+            return done if done is None or done[0] is stmt else None
         from libcst.metadata import MetadataWrapper, PositionProvider
 
         from apisec_lint._lazy import cst
 
-        stmt = self.module.body[index]
         alone = cst.Module(body=[stmt], header=(), footer=(), encoding=self.module.encoding,
                            default_indent=self.module.default_indent,
                            default_newline=self.module.default_newline,
                            has_trailing_newline=True)
         positions = MetadataWrapper(alone, unsafe_skip_copy=True).resolve(PositionProvider)
         own = positions.get(stmt)
-        shift = start - own.start.line if own is not None else 0
-        done = (positions, shift)
-        self._done[index] = done
-        return done
+        result = None
+        if own is not None:
+            shift = astmt.lineno - own.start.line
+            if self._lines is None:
+                self._lines = self.text.split("\n")
+            generated = alone.code.split("\n")
+            cols: dict[int, int] = {}
+            ok = True
+            for line in range(own.start.line, own.end.line + 1):
+                if not 0 < line + shift <= len(self._lines) or line > len(generated):
+                    ok = False
+                    break
+                actual, gen = self._lines[line + shift - 1], generated[line - 1]
+                lost = len(actual) - len(gen)
+                if lost < 0 or not actual.endswith(gen) or actual[:lost].strip(" \t"):
+                    ok = False
+                    break
+                cols[line] = lost
+            if ok:
+                result = (stmt, positions, shift, cols)
+        self._done[key] = result
+        return result
+
+
+def _locate(block: list[Any], astlist: list[Any], where: int, pos_of: dict[int, int],
+            ends: list[int]) -> tuple[Any, Any] | None:
+    """The statement of ``block`` holding preorder position ``where`` and its ast twin,
+    or None when the block does not hold it or the parsers disagree on the block."""
+    from apisec_lint._lazy import cst
+
+    k = 0
+    hit = None
+    for stmt in block:
+        start = pos_of.get(id(stmt))
+        if start is None:
+            return None
+        n = len(stmt.body) if type(stmt) is cst.SimpleStatementLine else 1
+        if n < 1:
+            return None
+        if hit is None and start <= where < ends[start]:
+            hit = (stmt, k)
+        k += n
+    if hit is None or k != len(astlist):
+        return None
+    stmt, k = hit
+    return stmt, astlist[k]
+
+
+def _sub_blocks(stmt: Any, astmt: Any) -> list[tuple[list[Any], list[Any]]]:
+    """The statement lists inside a compound statement, paired with the ast's."""
+    import ast
+
+    from apisec_lint._lazy import cst
+
+    def body(suite: Any) -> list[Any]:
+        return list(suite.body) if type(suite) is cst.IndentedBlock else []
+
+    tp = type(stmt)
+    out: list[tuple[list[Any], list[Any]]] = []
+    if tp in (cst.FunctionDef, cst.ClassDef) and \
+            isinstance(astmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        out.append((body(stmt.body), astmt.body))
+    elif tp in (cst.For, cst.While) and isinstance(astmt, (ast.For, ast.AsyncFor, ast.While)):
+        out.append((body(stmt.body), astmt.body))
+        if stmt.orelse is not None:
+            out.append((body(stmt.orelse.body), astmt.orelse))
+    elif tp is cst.With and isinstance(astmt, (ast.With, ast.AsyncWith)):
+        out.append((body(stmt.body), astmt.body))
+    elif tp is cst.If and isinstance(astmt, ast.If):
+        out.append((body(stmt.body), astmt.body))
+        if type(stmt.orelse) is cst.Else:
+            out.append((body(stmt.orelse.body), astmt.orelse))
+        elif type(stmt.orelse) is cst.If:
+            out.append(([stmt.orelse], astmt.orelse))
+    elif tp is cst.Try and isinstance(astmt, ast.Try) and \
+            len(stmt.handlers) == len(astmt.handlers):
+        out.append((body(stmt.body), astmt.body))
+        for handler, ahandler in zip(stmt.handlers, astmt.handlers, strict=True):
+            out.append((body(handler.body), ahandler.body))
+        if stmt.orelse is not None:
+            out.append((body(stmt.orelse.body), astmt.orelse))
+        if stmt.finalbody is not None:
+            out.append((body(stmt.finalbody.body), astmt.finalbody))
+    return out

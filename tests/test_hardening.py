@@ -229,6 +229,19 @@ POSITION_CASES = [
     "match p:\n    case [1, *rest]:\n        pass\nv = f(\n  1,\n  2)",  # no final newline
     "x = 1\r\ny = (2,\r\n     3)\r\n\r\ndef h():\r\n    return 4\r\n",
     "\n\n\n# only comments above\n\n@d\nclass K: pass\n",
+    # nested blocks: positions come from the innermost statement
+    "class Ex(Base):\n    '''doc'''\n\n    @dec\n    def m(self, a):\n        if a:\n"
+    "            x = self.f(a,\n                       b=2)  # c\n        elif b:\n"
+    "            for i in a:\n                y = i\n            else:\n                z = 3\n"
+    "        else:\n            try:\n                w = 1; v = 2\n            except E:\n"
+    "                pass\n            except (F, G) as e:\n                raise X from e\n"
+    "            else:\n                u = \\\n                    4\n            finally:\n"
+    "                t = '''s\nq'''\n        with a as b, c:\n            while b:\n"
+    "                s = [\n    1,\n  2]\n        return lambda: 1\n\n    async def n(self):\n"
+    "        async for i in g():\n            async with h() as k:\n                await k\n",
+    "def f():\n\tif x:\n\t\treturn g(1,\n\t\t         2)\n\treturn 3\n",
+    "class A:\r\n    def m(self):\r\n        return call(1,\r\n                    2)\r\n",
+    "def f(): return 1\nclass B: x = 1; y = 2\nif a: b = 1\nelse: c = 2\n",
 ]
 
 
@@ -267,5 +280,27 @@ def test_finding_next_to_a_huge_literal_does_not_regenerate_it() -> None:
     _run_python(None, ctx, rules, {"APS201"})
     reports = ctx.resolve()
     assert [(r.rule.code, r.span.line) for r in reports] == [("APS201", 3)]
-    assert ctx.positions._full is None and list(ctx.positions._done) == [2]
+    assert ctx.positions._full is None
+    assert [d[0] for d in ctx.positions._done.values() if d] == [ctx.module.body[2]]
     assert [(f.rule, f.span.line) for f in check_snippet(text)] == [("APS201", 3)]
+
+
+@pytest.mark.parametrize("source", POSITION_CASES[5:8])
+def test_nested_statements_resolve_without_the_whole_module(source: str) -> None:
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from apisec_lint.positions import StatementPositions
+    from apisec_lint.walk import iter_tree
+
+    module = cst.parse_module(source)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    calls = [n for n in iter_tree(module) if isinstance(n, (cst.Call, cst.Integer))]
+    assert calls
+    lazy = StatementPositions(module, source)
+    for node in calls:
+        assert lazy.get(node) == expected.get(node)
+    assert lazy._full is None  # no whole-module pass for nodes inside statements
+    # each was resolved from a statement smaller than the top-level one
+    units = [d[0] for d in lazy._done.values() if d]
+    assert units and all(u not in module.body for u in units if len(module.body) == 1)
