@@ -279,18 +279,28 @@ class KeyUseAnalysis:
 
     def _callers(self, func: Any, klass: Any) -> list[tuple[Any, Any]]:
         fname = func.name.value
-        names = {fname}
+        name = fname
         if fname == "__init__" and klass is not None:
-            names = {klass.name.value}
-        out = []
-        for call, scope in self.calls:
-            f = call.func
-            by_name = isinstance(f, cst.Name) and f.value in names
-            by_attr = isinstance(f, cst.Attribute) and f.attr.value in names and \
-                fname != "__init__"
-            if by_name or by_attr:
-                out.append((call, scope))
-        return out
+            name = klass.name.value
+        by_name = self._calls_by_name().get(name, ())
+        # ``x.__init__(...)`` is not a construction; ``obj.f(...)`` may call method f
+        return [(call, scope) for call, scope, is_attr in by_name
+                if not (is_attr and fname == "__init__")]
+
+    def _calls_by_name(self) -> dict[str, list[tuple[Any, Any, bool]]]:
+        """Called name (``f(...)`` or ``x.f(...)``) -> its calls, in source order."""
+        found: dict[str, list[tuple[Any, Any, bool]]] | None = getattr(self, "_by_called", None)
+        if found is None:
+            found = {}
+            for call, scope in self.calls:
+                f = call.func
+                tp = type(f)
+                if tp is cst.Name:
+                    found.setdefault(f.value, []).append((call, scope, False))
+                elif tp is cst.Attribute:
+                    found.setdefault(f.attr.value, []).append((call, scope, True))
+            self._by_called = found
+        return found
 
     def receiver(self, call: Any, scope: Any) -> tuple[ClientInfo, str] | None:
         func = call.func
