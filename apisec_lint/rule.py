@@ -25,7 +25,9 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
+import os
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -180,7 +182,42 @@ def builtin_rules() -> list[type[Rule]]:
     return rules
 
 
+def _may_have_plugins() -> bool:
+    """Could any installed distribution declare our entry-point group?
+
+    ``import importlib.metadata`` alone costs a noticeable part of a pre-commit run on
+    a clean file. Entry points live in ``entry_points.txt`` of ``*.dist-info`` /
+    ``*.egg-info`` folders on ``sys.path``: when none of those mentions the group, there
+    is nothing to load. Anything this cheap scan cannot read (a zip on the path, an
+    unreadable folder) answers yes, and importlib.metadata decides.
+    """
+    marker = f"[{ENTRY_POINT_GROUP}]".encode()
+    for entry in sys.path:
+        try:
+            if entry and os.path.isfile(entry):
+                return True  # a zip or egg: let importlib.metadata look inside
+            with os.scandir(entry or ".") as found:
+                names = [e.name for e in found if e.name.endswith((".dist-info", ".egg-info"))]
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return True
+        for name in names:
+            path = os.path.join(entry or ".", name, "entry_points.txt")
+            try:
+                with open(path, "rb") as fh:
+                    if marker in fh.read():
+                        return True
+            except FileNotFoundError:
+                continue
+            except OSError:
+                return True
+    return False
+
+
 def plugin_rules() -> list[type[Rule]]:
+    if not _may_have_plugins():
+        return []
     from importlib.metadata import entry_points
 
     rules: list[type[Rule]] = []

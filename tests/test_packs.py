@@ -81,3 +81,27 @@ def test_wheel_install_loads_packs(tmp_path: Path) -> None:
     listing = subprocess.run([str(py), "-m", "apisec_lint", "--list-rules"], capture_output=True,
                              text=True, timeout=120)
     assert "tls-verify-disabled" in listing.stdout
+
+
+def test_compiled_packs_are_in_sync_with_the_toml() -> None:
+    """rules/compiled.json must match the TOML packs (regenerate with
+    ``python -m apisec_lint.packs``)."""
+    from importlib import resources
+
+    from apisec_lint.packs import COMPILED_NAME, compiled_builtin_json
+
+    shipped = resources.files("apisec_lint.rulepacks").joinpath(COMPILED_NAME).read_text()
+    assert shipped == compiled_builtin_json(), "run: python -m apisec_lint.packs"
+
+
+def test_compiled_packs_give_the_same_knowledge_and_stale_ones_are_ignored() -> None:
+    from apisec_lint import packs
+
+    texts = packs.builtin_pack_texts()
+    from_toml = packs.Knowledge([packs._load_one(o, b) for o, b in texts])
+    compiled = packs._compiled_builtin(texts)
+    assert compiled is not None
+    assert packs.Knowledge(compiled).digest == from_toml.digest
+    # an edited pack (its bytes no longer match the recorded digest) is parsed from TOML
+    edited = [(o, b + b"\n# edited\n" if i == 0 else b) for i, (o, b) in enumerate(texts)]
+    assert packs._compiled_builtin(edited) is None
