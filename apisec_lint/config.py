@@ -10,7 +10,6 @@ Keys are kebab-case (``extend-select``); snake_case spellings are accepted too.
 
 from __future__ import annotations
 
-import difflib
 import sys
 from collections.abc import Iterable
 from dataclasses import replace
@@ -176,6 +175,8 @@ def build_config(table: dict[str, Any], registry: Registry, *, source: str = "",
     for raw_key, value in table.items():
         key = _norm(raw_key)
         if key not in known:
+            import difflib
+
             close = difflib.get_close_matches(key, list(known), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise ConfigError(f"{where}: unknown key '{raw_key}'{hint}")
@@ -251,6 +252,8 @@ def check_keys(where: str, table: Any, prefix: str = "") -> dict[str, list[str]]
         for scope in scopes:
             low = scope.strip().lower()
             if low not in SCOPE_NAMES:
+                import difflib
+
                 close = difflib.get_close_matches(low, SCOPE_NAMES, n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else \
                     f" (scopes: {', '.join(SCOPE_NAMES)})"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -215,6 +214,7 @@ def run(paths: Sequence[str], config: Config, registry: Registry, knowledge: Kno
 def _run_pool(todo: list[tuple[FileJob, bytes | None, str | None]], session: Session,
               njobs: int, progress: Any = None) -> list[FileResult]:
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor  # only runs that use the pool
 
     global _SESSION
     _SESSION = session  # inherited by forked workers: no re-loading of rules and packs

@@ -14,14 +14,12 @@ add their own with the config key ``packs``.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -532,6 +530,8 @@ def _check_table(where: str, table: Any, fields: Mapping[str, Field]) -> None:
     for key, value in table.items():
         spec = fields.get(key)
         if spec is None:
+            import difflib
+
             close = difflib.get_close_matches(key, list(fields), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise PackError(f"{where}: unknown key {key!r}{hint}")
@@ -556,6 +556,8 @@ def validate_pack(origin: str, data: dict[str, Any]) -> None:
     for section, value in data.items():
         spec = SECTIONS.get(section)
         if spec is None:
+            import difflib
+
             close = difflib.get_close_matches(section, list(SECTIONS), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise PackError(f"{origin}: unknown section {section!r}{hint}")
@@ -670,8 +672,21 @@ def _load_one(origin: str, text: bytes) -> Pack:
     return Pack(origin, data["pack"]["name"], data)
 
 
+def _rulepacks() -> Any:
+    """The folder of the built-in packs: a plain directory in every normal install
+    (``importlib.resources``, which costs a few ms to import, only for zipped ones)."""
+    import apisec_lint.rulepacks as package
+
+    folder = Path(package.__file__).parent if package.__file__ else None
+    if folder is not None and folder.is_dir():
+        return folder
+    from importlib import resources
+
+    return resources.files("apisec_lint.rulepacks")
+
+
 def builtin_pack_texts() -> list[tuple[str, bytes]]:
-    root = resources.files("apisec_lint.rulepacks")
+    root = _rulepacks()
     out = []
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
@@ -710,7 +725,7 @@ def _compiled_builtin(texts: list[tuple[str, bytes]]) -> list[Pack] | None:
     import json
 
     try:
-        raw = resources.files("apisec_lint.rulepacks").joinpath(COMPILED_NAME).read_bytes()
+        raw = _rulepacks().joinpath(COMPILED_NAME).read_bytes()
         doc = json.loads(raw)
         if doc["format"] != _COMPILED_FORMAT or doc["digest"] != builtin_digest(texts):
             return None

@@ -22,7 +22,6 @@ entry-point group ``apisec_lint.rules``.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import inspect
 import os
@@ -271,6 +270,8 @@ class Registry:
         return [r for r in self.rules if r.code.startswith(up)]
 
     def _hint(self, text: str) -> str:
+        import difflib
+
         close = difflib.get_close_matches(text.lower(), list(self.by_name), n=1)
         return f" (did you mean {close[0]!r}?)" if close else ""
 
