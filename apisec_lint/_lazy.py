@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import sys
 from types import ModuleType
+from typing import Any
 
 
 def lazy_import(name: str) -> ModuleType:
@@ -54,3 +56,32 @@ def parse_module(text: str) -> object:
 
 def _no_validation(self: object) -> None:
     return None
+
+
+class LazyPattern:
+    """``re.compile(pattern, flags)`` done on first use.
+
+    Modules that only some files need (config-file formats, secret shapes) hold a few
+    dozen regexes; compiling them all at import cost every run, including the ones whose
+    files never reach them. Attribute access is delegated to the compiled pattern.
+    """
+
+    __slots__ = ("_args", "_compiled")
+
+    def __init__(self, pattern: str | bytes, flags: int = 0) -> None:
+        self._args = (pattern, flags)
+        self._compiled: re.Pattern[Any] | None = None
+
+    @property
+    def compiled(self) -> re.Pattern[Any]:
+        if self._compiled is None:
+            self._compiled = re.compile(*self._args)
+        return self._compiled
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.compiled, name)
+
+
+def lazy_re(pattern: str | bytes, flags: int = 0) -> Any:
+    """A :class:`LazyPattern` (typed ``Any`` so call sites read like ``re.Pattern``)."""
+    return LazyPattern(pattern, flags)

@@ -88,19 +88,21 @@ class Discovery:
         self.root = os.path.abspath(root)
         self.force_exclude = force_exclude
 
-    def _rel(self, path: str) -> str:
-        try:
-            rel = os.path.relpath(os.path.abspath(path), self.root)
-        except ValueError:
-            return _display(path)
-        return _display(rel) if not rel.startswith("..") else _display(path)
-
     def excluded(self, path: str, is_dir: bool) -> bool:
-        rel = self._rel(path)
-        probe = rel + "/" if is_dir else rel
-        if self.exclude.match_file(probe):
+        try:
+            relp: str | None = os.path.relpath(os.path.abspath(path), self.root)
+        except ValueError:
+            relp = None
+        inside = relp is not None and not relp.startswith("..")
+        rel = _display(relp) if inside and relp is not None else _display(path)
+        slash = "/" if is_dir else ""
+        if self.exclude.match_file(rel + slash):
             return True
-        return bool(self.exclude.match_file(os.path.basename(path) + ("/" if is_dir else "")))
+        if inside:
+            # gitignore semantics already matched every slash-less pattern against each
+            # component of the relative path: the basename adds nothing
+            return False
+        return bool(self.exclude.match_file(os.path.basename(path) + slash))
 
     def files(self, paths: Iterable[str]) -> tuple[list[FileJob], list[tuple[str, str]]]:
         """(jobs, errors). Missing paths raise UsageError; unreadable folders are errors."""

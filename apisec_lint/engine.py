@@ -217,6 +217,7 @@ def _run_pool(todo: list[tuple[FileJob, bytes | None, str | None]], session: Ses
     from concurrent.futures import ProcessPoolExecutor  # only runs that use the pool
 
     global _SESSION
+    session.prepare()
     _SESSION = session  # inherited by forked workers: no re-loading of rules and packs
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)

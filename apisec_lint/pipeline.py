@@ -39,10 +39,7 @@ class Session:
     _groups: dict[str, tuple[tuple[bytes, ...], ...] | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for rule in self.registry.rules:
-            groups = rule.trigger_groups(self.knowledge)
-            self._groups[rule.code] = None if groups is None else tuple(
-                _minimal(group) for group in groups)
+        self._groups_ready = False
         self.name_to_code = {r.name: r.code for r in self.registry.rules}
         self._applicable = frozenset(r.code for r in self.registry.rules
                                      if r.applies(self.config))
@@ -56,11 +53,23 @@ class Session:
         return [r for r in self.registry.rules
                 if r.code in enabled and kind in r.kinds and r.code in self._applicable]
 
+    def prepare(self) -> None:
+        """Compute every rule's trigger tokens (on first need: a run whose files all
+        come from the cache never does; the pool calls it before forking)."""
+        if self._groups_ready:
+            return
+        for rule in self.registry.rules:
+            groups = rule.trigger_groups(self.knowledge)
+            self._groups[rule.code] = None if groups is None else tuple(
+                _minimal(group) for group in groups)
+        self._groups_ready = True
+
     def triggered(self, rules: Iterable[type[Rule]], data: bytes) -> list[type[Rule]]:
         """The rules whose trigger tokens occur in ``data`` (all, without prefilter)."""
         rules = list(rules)
         if not self.prefilter:
             return rules
+        self.prepare()
         low = data.lower()
         seen: dict[bytes, bool] = {}  # each token is searched once per file
 

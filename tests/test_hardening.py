@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import apisec_lint
+from apisec_lint._lazy import LazyPattern
 from apisec_lint.testing import check_snippet
 
 TRIGGER_HEAD = ("import ccxt, requests\nfrom flask import request\n"
@@ -81,6 +82,8 @@ def _patterns() -> list[tuple[str, re.Pattern[str] | re.Pattern[bytes]]]:
     for info in pkgutil.walk_packages(apisec_lint.__path__, "apisec_lint."):
         module = importlib.import_module(info.name)
         for name, value in vars(module).items():
+            if isinstance(value, LazyPattern):
+                value = value.compiled
             if isinstance(value, re.Pattern):
                 found.append((f"{info.name}.{name}", value))
     return found

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from apisec_lint._lazy import lazy_re
 from apisec_lint.types import FileKind, Span
 
 if TYPE_CHECKING:
@@ -166,9 +167,9 @@ def config_tree(ctx: FileContext) -> Any:
 
 # --------------------------------------------------------------------------- JSON
 
-_JSON_WS_RE = re.compile(r"(?:\s+|//[^\n]*|/\*.*?\*/|#[^\n]*)*", re.DOTALL)
-_JSON_STR_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"')
-_JSON_LIT_RE = re.compile(
+_JSON_WS_RE = lazy_re(r"(?:\s+|//[^\n]*|/\*.*?\*/|#[^\n]*)*", re.DOTALL)
+_JSON_STR_RE = lazy_re(r'"(?:[^"\\\n]|\\.)*"')
+_JSON_LIT_RE = lazy_re(
     r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null|NaN|-?Infinity")
 
 
@@ -325,14 +326,14 @@ def _yaml_walk(loader: Any, root: Any, entries: list[ConfigEntry]) -> None:
 
 # --------------------------------------------------------------------------- TOML
 
-_TOML_WS_RE = re.compile(r"[ \t]*")
-_TOML_WSNL_RE = re.compile(r"(?:[ \t\r\n]+|#[^\n]*)*")
-_TOML_BARE_RE = re.compile(r"[A-Za-z0-9_\-]+")
-_TOML_BASIC_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"')
-_TOML_LITERAL_RE = re.compile(r"'[^'\n]*'")
-_TOML_ML_BASIC_RE = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""("{0,2})', re.DOTALL)
-_TOML_ML_LITERAL_RE = re.compile(r"'''(?:[^']|'(?!''))*'''('{0,2})", re.DOTALL)
-_TOML_SCALAR_RE = re.compile(
+_TOML_WS_RE = lazy_re(r"[ \t]*")
+_TOML_WSNL_RE = lazy_re(r"(?:[ \t\r\n]+|#[^\n]*)*")
+_TOML_BARE_RE = lazy_re(r"[A-Za-z0-9_\-]+")
+_TOML_BASIC_RE = lazy_re(r'"(?:[^"\\\n]|\\.)*"')
+_TOML_LITERAL_RE = lazy_re(r"'[^'\n]*'")
+_TOML_ML_BASIC_RE = lazy_re(r'"""(?:[^"\\]|\\.|"(?!""))*"""("{0,2})', re.DOTALL)
+_TOML_ML_LITERAL_RE = lazy_re(r"'''(?:[^']|'(?!''))*'''('{0,2})", re.DOTALL)
+_TOML_SCALAR_RE = lazy_re(
     r"\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:\d{2})?)?"
     r"|\d{2}:\d{2}:\d{2}(?:\.\d+)?"
     r"|[+-]?(?:inf|nan)|true|false"
@@ -443,9 +444,9 @@ def _parse_toml(text: str) -> tuple[Any, list[ConfigEntry]]:
 # --------------------------------------------------------------------------- INI
 
 # Anchored and without nested or lazy quantifiers: linear on any input.
-_INI_SECTION_RE = re.compile(r"\A\[([^\]]*)\]")
-_INI_OPTION_RE = re.compile(r"\A([^=:\s][^=:]*)[=:][ \t]*(.*)")
-_INLINE_COMMENT_RE = re.compile(r"(?<!\s)\s+[;#].*")
+_INI_SECTION_RE = lazy_re(r"\A\[([^\]]*)\]")
+_INI_OPTION_RE = lazy_re(r"\A([^=:\s][^=:]*)[=:][ \t]*(.*)")
+_INLINE_COMMENT_RE = lazy_re(r"(?<!\s)\s+[;#].*")
 
 
 def _unquote(raw: str) -> str:
@@ -488,7 +489,7 @@ def _parse_ini(text: str) -> tuple[Any, list[ConfigEntry]]:
 
 # --------------------------------------------------------------------------- .env
 
-_ENV_RE = re.compile(r"^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*=[ \t]*",
+_ENV_RE = lazy_re(r"^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*=[ \t]*",
                      re.MULTILINE)
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "$": "$"}
 

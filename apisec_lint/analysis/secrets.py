@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
+from apisec_lint._lazy import lazy_re
+
 
 def mask(value: str) -> str:
     """``"AbCd…(64 chars)"``: at most the first 4 characters and the length.
@@ -137,8 +139,8 @@ _KEY_NON_SECRET = {
     "result", "response", "request", "tag", "type", "mode", "setting", "option",
 }
 
-_CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
-_SPLIT_RE = re.compile(r"[^A-Za-z0-9]+")
+_CAMEL_RE = lazy_re(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_SPLIT_RE = lazy_re(r"[^A-Za-z0-9]+")
 
 
 def name_words(name: str) -> list[str]:
@@ -221,7 +223,7 @@ _TEMPLATE_RES = [re.compile(p, re.IGNORECASE | re.DOTALL) for p in (
     r"(op|vault|secret|secrets|aws-sm|awssm|ssm|gcp-sm|sm|env|file|keyring|bws|doppler)://.*",
     r"arn:aws:.*", r"projects/[^/]+/secrets/.*", r"\[.*\]", r"\(.*\)",
 )]
-_ENV_NAME_RE = re.compile(r"(?<![A-Z0-9_])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
+_ENV_NAME_RE = lazy_re(r"(?<![A-Z0-9_])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 _VOCAB = sorted({
     "your", "yours", "our", "the", "insert", "enter", "put", "paste", "add", "replace",
     "change", "changeme", "fill", "here", "goes", "example", "examples", "sample", "dummy",
@@ -246,7 +248,7 @@ _VOCAB = sorted({
     # default passwords of development databases and brokers (docker-compose files)
     "postgres", "postgresql", "mysql", "mariadb", "redis", "rabbitmq", "mongo", "mongodb",
 })
-_VOCAB_RE = re.compile("|".join(sorted((w for w in _VOCAB if len(w) >= 3), key=len, reverse=True)))
+_VOCAB_RE = lazy_re("|".join(sorted((w for w in _VOCAB if len(w) >= 3), key=len, reverse=True)))
 _VOCAB_SHORT = frozenset(w for w in _VOCAB if len(w) == 2)
 _TRUNCATED = ("...", "…")
 
@@ -330,15 +332,15 @@ def _is_sequential(value: str) -> bool:
 _B64_CHARS = string.ascii_letters + string.digits + "+/\\-_="
 _B64_SET = frozenset(_B64_CHARS)
 _HEX_SET = frozenset(string.hexdigits)
-_TOKENISH_RE = re.compile(r"[A-Za-z0-9+/=_\-.:~]+")
-_UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+_TOKENISH_RE = lazy_re(r"[A-Za-z0-9+/=_\-.:~]+")
+_UUID_RE = lazy_re(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
                       re.IGNORECASE)
-_EVM_ADDRESS_RE = re.compile(r"0x[0-9a-fA-F]{40}")
-_EVM_PRIVATE_RE = re.compile(r"(0x)?[0-9a-fA-F]{64}")
-_BASE58_ADDRESS_RE = re.compile(r"[1-9A-HJ-NP-Za-km-z]{32,44}")
-_PATH_EXT_RE = re.compile(r"\.(pem|key|json|txt|env|cfg|ini|ya?ml|toml|p12|pfx|crt|cer|der|"
+_EVM_ADDRESS_RE = lazy_re(r"0x[0-9a-fA-F]{40}")
+_EVM_PRIVATE_RE = lazy_re(r"(0x)?[0-9a-fA-F]{64}")
+_BASE58_ADDRESS_RE = lazy_re(r"[1-9A-HJ-NP-Za-km-z]{32,44}")
+_PATH_EXT_RE = lazy_re(r"\.(pem|key|json|txt|env|cfg|ini|ya?ml|toml|p12|pfx|crt|cer|der|"
                           r"pub|gpg|asc|csv|log|py|sh|db|sqlite|jks|keystore)$", re.IGNORECASE)
-_AUTH_SCHEME_RE = re.compile(r"^(bearer|token|basic|bot|apikey|key)\s+", re.IGNORECASE)
+_AUTH_SCHEME_RE = lazy_re(r"^(bearer|token|basic|bot|apikey|key)\s+", re.IGNORECASE)
 
 
 def shannon_entropy(value: str) -> float:
@@ -379,7 +381,7 @@ def _classes(value: str) -> int:
                 any(c.isdigit() for c in value)))
 
 
-_WORD_RUN_RE = re.compile(r"[A-Z][a-z]{2,}|[a-z]{3,}|[A-Z]{3,}(?![a-z])")
+_WORD_RUN_RE = lazy_re(r"[A-Z][a-z]{2,}|[a-z]{3,}|[A-Z]{3,}(?![a-z])")
 
 
 def is_wordy(value: str) -> bool:
