@@ -31,6 +31,8 @@ def lazy_import(name: str) -> ModuleType:
 
 
 cst = lazy_import("libcst")
+# tomllib (tomli before 3.11) is pure Python: imported when a TOML file is first read
+tomllib = lazy_import("tomllib" if sys.version_info >= (3, 11) else "tomli")
 
 
 def parse_module(text: str) -> object:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -105,6 +104,8 @@ class Cache:
                 "findings": [_finding_to_dict(f) for f in result.findings],
                 "errors": [asdict(e) for e in result.errors],
                 "facts": [list(f) for f in result.facts]}, sort_keys=True)
+            import tempfile  # only runs that write entries pay for it
+
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(payload)

@@ -10,20 +10,15 @@ Keys are kebab-case (``extend-select``); snake_case spellings are accepted too.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from apisec_lint._lazy import tomllib
 from apisec_lint.errors import ConfigError
 from apisec_lint.rule import Registry
 from apisec_lint.types import Config, Severity
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 PYPROJECT = "pyproject.toml"
 DOTFILE = ".apisec-lint.toml"

@@ -24,7 +24,6 @@ from __future__ import annotations
 import bisect
 import json
 import re
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -36,10 +35,7 @@ from apisec_lint.types import FileKind, Span
 if TYPE_CHECKING:
     from apisec_lint.context import FileContext
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+from apisec_lint._lazy import tomllib
 
 #: Entries beyond this many are dropped (a YAML alias bomb must not exhaust memory).
 MAX_ENTRIES = 200_000
