@@ -121,14 +121,12 @@ class WalkState:
         self.statements: list[Any] = []
 
 
-_LEAVE = object()
-
-
 def walk(module: Any, rules: list[Any], state: WalkState, index: Any = None) -> None:
     """Run every rule's ``visit_*``/``leave_*`` handlers over ``module`` in one pass.
 
-    With ``index`` (the file's :class:`~apisec_lint.analysis.index.TreeIndex`), the
-    walk replays the index's preorder list instead of traversing the tree again."""
+    The walk replays the preorder list of the file's
+    :class:`~apisec_lint.analysis.index.TreeIndex` (built here when not given), so the
+    tree is traversed once however many analyses and rules read it."""
     visit_by_name: dict[str, list[Handler]] = {}
     leave_by_name: dict[str, list[Handler]] = {}
     for rule in rules:
@@ -153,29 +151,16 @@ def walk(module: Any, rules: list[Any], state: WalkState, index: Any = None) -> 
         return entry
 
     scopes, statements = state.scopes, state.statements
-    if index is not None:
-        ends = index.ends
-        pending: list[tuple[int, Any, list[Handler], bool, bool]] = []
-        for i, node in enumerate(index.nodes):
-            while pending and pending[-1][0] <= i:
-                _, done, leaves, is_scope, is_stmt = pending.pop()
-                for handler in leaves:
-                    handler(done)
-                if is_scope:
-                    scopes.pop()
-                if is_stmt:
-                    statements.pop()
-            tp = type(node)
-            visits, leaves, is_scope, is_stmt = resolved.get(tp) or handlers_for(tp)
-            if is_scope:
-                scopes.append(node)
-            if is_stmt:
-                statements.append(node)
-            for handler in visits:
-                handler(node)
-            if leaves or is_scope or is_stmt:
-                pending.append((ends[i], node, leaves, is_scope, is_stmt))
-        while pending:
+    if index is None:
+        from apisec_lint.analysis.index import TreeIndex
+
+        index = TreeIndex(module)
+    ends = index.ends
+    pending: list[tuple[int, Any, list[Handler], bool, bool]] = []
+
+    def close(upto: int) -> None:
+        """Leave every open node whose subtree ends at or before ``upto``."""
+        while pending and pending[-1][0] <= upto:
             _, done, leaves, is_scope, is_stmt = pending.pop()
             for handler in leaves:
                 handler(done)
@@ -183,39 +168,18 @@ def walk(module: Any, rules: list[Any], state: WalkState, index: Any = None) -> 
                 scopes.pop()
             if is_stmt:
                 statements.pop()
-        return
-    stack: list[Any] = [module]
-    while stack:
-        node = stack.pop()
-        if node is _LEAVE:
-            node, leaves, is_scope, is_stmt = stack.pop()
-            for handler in leaves:
-                handler(node)
-            if is_scope:
-                scopes.pop()
-            if is_stmt:
-                statements.pop()
-            continue
+
+    for i, node in enumerate(index.nodes):
+        if pending and pending[-1][0] <= i:
+            close(i)
         tp = type(node)
-        entry = resolved.get(tp) or handlers_for(tp)
-        visits, leaves, is_scope, is_stmt = entry
+        visits, leaves, is_scope, is_stmt = resolved.get(tp) or handlers_for(tp)
         if is_scope:
             scopes.append(node)
         if is_stmt:
             statements.append(node)
-        # Return values are ignored: in a batched walk one rule cannot prune another's
-        # subtree.
         for handler in visits:
             handler(node)
         if leaves or is_scope or is_stmt:
-            stack.append((node, leaves, is_scope, is_stmt))
-            stack.append(_LEAVE)
-        kids: list[Any] = []
-        for name in child_fields(tp):
-            value = getattr(node, name)
-            if is_node(value):
-                kids.append(value)
-            elif type(value) in (tuple, list):
-                kids.extend(v for v in value if is_node(v))
-        kids.reverse()
-        stack.extend(kids)
+            pending.append((ends[i], node, leaves, is_scope, is_stmt))
+    close(len(index.nodes))

@@ -200,14 +200,30 @@ def test_replayed_walk_visits_like_a_traversal() -> None:
             self.events.append(("out", type(node).__name__, len(self.state.scopes),
                                 len(self.state.statements)))
 
-    runs = []
+    # the reference: a plain recursive traversal over the walker's child fields
+    from apisec_lint.walk import iter_children
+
+    scope_types = (libcst.Module, libcst.FunctionDef, libcst.Lambda, libcst.ClassDef)
+    stmt_types = (libcst.SimpleStatementLine, libcst.BaseCompoundStatement)
+    expected: list[tuple[str, str, int, int]] = []
+
+    def visit(node: object, scopes: int, stmts: int) -> None:
+        scopes += isinstance(node, scope_types)
+        stmts += isinstance(node, stmt_types)
+        expected.append(("in", type(node).__name__, scopes, stmts))
+        for child in iter_children(node):
+            visit(child, scopes, stmts)
+        expected.append(("out", type(node).__name__, scopes, stmts))
+
+    visit(module, 0, 0)
+    runs = [expected]
     for index in (None, TreeIndex(module)):
         state = WalkState()
         rec = Recorder(state)
         walk(module, [rec], state, index)
         assert state.scopes == [] and state.statements == []
         runs.append(rec.events)
-    assert runs[0] == runs[1]
+    assert runs[0] == runs[1] == runs[2]
     assert len(runs[0]) > 40
 
 

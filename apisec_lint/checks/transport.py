@@ -686,7 +686,7 @@ class TlsWarningsSilenced(Rule):
             rules: list[Rule] = [TlsVerifyDisabled(ctx), InsecureSslContext(ctx)]
             for rule in rules:
                 rule.begin()
-            walk(ctx.module, rules, ctx.state)
+            walk(ctx.module, rules, ctx.state, ctx.index)
             for rule in rules:
                 rule.finish()
             return len(ctx.reports) > mark
