@@ -88,13 +88,19 @@ class Discovery:
         self.root = os.path.abspath(root)
         self.force_exclude = force_exclude
 
-    def excluded(self, path: str, is_dir: bool) -> bool:
+    def _relative(self, path: str) -> tuple[str, bool]:
+        """(the path as the exclude patterns see it, is it inside the root?)"""
         try:
-            relp: str | None = os.path.relpath(os.path.abspath(path), self.root)
+            relp = os.path.relpath(os.path.abspath(path), self.root)
         except ValueError:
-            relp = None
-        inside = relp is not None and not relp.startswith("..")
-        rel = _display(relp) if inside and relp is not None else _display(path)
+            return _display(path), False
+        if relp.startswith(".."):
+            return _display(path), False
+        return _display(relp), True
+
+    def excluded(self, path: str, is_dir: bool, where: tuple[str, bool] | None = None) -> bool:
+        """``where``: :meth:`_relative` of ``path`` when the caller already knows it."""
+        rel, inside = where if where is not None else self._relative(path)
         slash = "/" if is_dir else ""
         if self.exclude.match_file(rel + slash):
             return True
@@ -163,8 +169,12 @@ class Discovery:
                 errors.append((_display(folder), f"cannot read folder: {exc.strerror}"))
                 continue
             subdirs = []
+            # the folder's position against the root, once: entries only add their name
+            folder_rel, inside = self._relative(folder)
+            prefix = "" if not inside or folder_rel in (".", "") else folder_rel + "/"
             for entry in entries:
                 path = os.path.join(folder, entry.name)
+                where = (prefix + entry.name, True) if inside else None
                 try:
                     is_link = entry.is_symlink()
                     is_dir = entry.is_dir()
@@ -172,7 +182,7 @@ class Discovery:
                 except OSError:
                     continue
                 if is_dir:
-                    if entry.name == ".git" or self.excluded(path, True) or \
+                    if entry.name == ".git" or self.excluded(path, True, where) or \
                             self._ignored(path, True, gitignores):
                         continue
                     if is_link:
@@ -184,7 +194,8 @@ class Discovery:
                     kind = kind_of(entry.name, b"" if "." in entry.name else _head(path))
                     if kind is None:
                         continue
-                    if self.excluded(path, False) or self._ignored(path, False, gitignores):
+                    if self.excluded(path, False, where) or \
+                            self._ignored(path, False, gitignores):
                         continue
                     if is_link:
                         real = os.path.realpath(path)
