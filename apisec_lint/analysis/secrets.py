@@ -217,7 +217,7 @@ def classify_name(name: str) -> NameInfo | None:
 
 # --------------------------------------------------------------------------- placeholders
 
-_TEMPLATE_RES = [re.compile(p, re.IGNORECASE | re.DOTALL) for p in (
+_TEMPLATE_RES = [lazy_re(p, re.IGNORECASE | re.DOTALL) for p in (
     r"\$\{.*\}", r"\$\(.*\)", r"\$[A-Za-z_][A-Za-z0-9_]*", r"\{\{.*\}\}", r"<.*>", r"\{.*\}",
     r"%\(.*\)[sdr]", r"%[A-Za-z_][A-Za-z0-9_]*%", r"ENC\[.*\]", r"!\w+.*",
     r"(op|vault|secret|secrets|aws-sm|awssm|ssm|gcp-sm|sm|env|file|keyring|bws|doppler)://.*",
