@@ -59,6 +59,7 @@ def _fix_from_dict(d: dict[str, Any] | None) -> Fix | None:
 class Cache:
     def __init__(self, root: str | os.PathLike[str], digest: str) -> None:
         self.dir = Path(root) / CACHE_DIR
+        self._dir_str = str(self.dir)
         self.digest = digest
         self._ready = False
 
@@ -74,8 +75,9 @@ class Cache:
 
     def get(self, key: str) -> FileResult | None:
         try:
-            raw = self._path(key).read_text(encoding="utf-8")
-            d = json.loads(raw)
+            # plain os.path and open: a warm run does this for every file
+            with open(os.path.join(self._dir_str, key[:2], key + ".json"), "rb") as fh:
+                d = json.loads(fh.read())
             return FileResult(
                 path=d["path"], findings=tuple(_finding_from_dict(f) for f in d["findings"]),
                 errors=tuple(FileError(**e) for e in d["errors"]), lines=d["lines"],
