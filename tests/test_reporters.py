@@ -57,3 +57,26 @@ def test_text_show_source_and_colour_off(cli, tmp_path) -> None:
     assert "^^^^^^^^^^^^" in out
     assert "\033[" not in out
     assert out.rstrip().endswith("Found 1 finding (1 high, 0 medium, 0 low) in 1 file.")
+
+
+def test_sarif_carries_fixes_that_apply_like_fix(cli, tmp_path) -> None:
+    source = ("import requests\n\n# fetch the ticker\n"
+              "r = requests.get('https://api.binance.com/api/v3/ticker',\n"
+              "                 verify=False,  # do not do this\n                 timeout=5)\n")
+    write(tmp_path, "bot.py", source)
+    doc = _sarif(cli, "bot.py")
+    jsonschema.Draft4Validator(SCHEMA).validate(doc)
+    [res] = [r for r in doc["runs"][0]["results"] if r["ruleId"] == "APS201"]
+    [fix] = res["fixes"]
+    assert "unsafe" in fix["description"]["text"]
+    [change] = fix["artifactChanges"]
+    assert change["artifactLocation"]["uri"] == "bot.py"
+    text = source
+    for rep in sorted(change["replacements"], key=lambda r: -r["deletedRegion"]["charOffset"]):
+        start = rep["deletedRegion"]["charOffset"]
+        text = text[:start] + rep["insertedContent"]["text"] + \
+            text[start + rep["deletedRegion"]["charLength"]:]
+    assert "verify" not in text.replace("# do not do this", "")
+    result = cli("--fix", "--unsafe-fixes", "--no-cache", "bot.py")
+    assert result.exit_code in (0, 1), result.output
+    assert (tmp_path / "bot.py").read_text() == text

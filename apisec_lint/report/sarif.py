@@ -65,6 +65,19 @@ def _result(f: Finding, index: int) -> dict[str, Any]:
                                  "region": {"startLine": st.line, "startColumn": st.column}},
             "message": {"text": st.message}}} for st in f.flow]
         res["codeFlows"] = [{"threadFlows": [{"locations": steps}]}]
+    if f.fix is not None and f.fix.edits:
+        # The fix as SARIF proposes it: character ranges of the file (as decoded) and
+        # their replacement text, as ``--fix`` (safe) / ``--unsafe-fixes`` would apply.
+        label = "" if f.fix.applicability == "safe" else " (unsafe: behaviour changes)"
+        res["fixes"] = [{
+            "description": {"text": (f.fix.message or "apply the fix") + label},
+            "artifactChanges": [{
+                "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+                "replacements": [{
+                    "deletedRegion": {"charOffset": e.start, "charLength": e.end - e.start},
+                    "insertedContent": {"text": e.content}} for e in f.fix.edits],
+            }],
+        }]
     return res
 
 
