@@ -44,7 +44,6 @@ layout above the importing file.
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -134,67 +133,24 @@ def facts_of(ctx: FileContext) -> tuple[Use, ...]:
     pending = ctx.shared.get(_KEY)
     if not pending:
         return ()
-    finder = _LineFinder(ctx)
-    out = {(ref, finder.line(stmt, node), role, where)
+    out = {(ref, _use_line(ctx, stmt, node), role, where)
            for ref, role, where, stmt, node in pending}
     return tuple(sorted(out))
 
 
-class _LineFinder:
-    """Lines of noted uses without libcst's PositionProvider (which costs several parses):
-    the innermost statement (a compound statement's header line) is generated back to
-    source -- libcst round-trips exactly, but for the indentation of continuation lines
-    -- and found in the text after the previous statement (uses are noted in walk order);
-    the expression is then found inside it. A statement not found (never seen) falls
-    back to the positions."""
-
-    def __init__(self, ctx: FileContext) -> None:
-        self.ctx = ctx
-        self.cursor = 0
-        self.found: dict[int, tuple[Any, int]] = {}  # id(statement) -> (statement, offset)
-
-    def line(self, stmt: Any, node: Any) -> int:
-        ctx = self.ctx
-        found = self._find(stmt, node) if stmt is not None else None
-        if found is not None:
-            return found
-        span = ctx.position(node)
+def _use_line(ctx: FileContext, stmt: Any, node: Any) -> int:
+    """The line of a noted use: the expression's own line when it sits in the sink's
+    statement, else the statement's first line (the value was built in an earlier
+    statement: ``cfg = {"apiKey": K1}`` ... ``ccxt.binance(cfg)``). Positions come
+    from the context, which resolves only the statements asked about."""
+    span = ctx.position(node)
+    outer = ctx.position(stmt) if stmt is not None else None
+    if outer is None:
         return span.line if span is not None else 1
-
-    def _find(self, stmt: Any, node: Any) -> int | None:
-        from apisec_lint._lazy import cst
-
-        module, text = self.ctx.module, self.ctx.text
-        try:
-            code = module.code_for_node(stmt.with_changes(leading_lines=()))
-            expr = module.code_for_node(node)
-        except Exception:
-            return None
-        if not isinstance(stmt, cst.SimpleStatementLine):
-            code = code.split("\n", 1)[0]  # the header of a compound statement
-        code = code.rstrip("\r\n")
-        if not code:
-            return None
-        # the expression's own line, or the sink statement's when the value was built
-        # in an earlier statement (``cfg = {"apiKey": K1}`` ... ``ccxt.binance(cfg)``)
-        m = re.search(r"(?<![\w.])" + re.escape(expr) + r"(?!\w)", code) if expr else None
-        inner = code.count("\n", 0, m.start()) if m is not None else 0
-        # Generated from a nested block, continuation lines lose the block's indentation:
-        # any leading blanks match.
-        known = self.found.get(id(stmt))
-        if known is not None and known[0] is stmt:
-            start = known[1]
-        else:
-            lines = code.split("\n")
-            pattern = re.compile(re.escape(lines[0]) + "".join(
-                "\n[ \t]*" + re.escape(line.lstrip(" \t")) for line in lines[1:]))
-            found = pattern.search(text, self.cursor) or pattern.search(text)
-            if found is None:
-                return None
-            start = found.start()
-            self.cursor = found.end()  # the next statement noted comes after this one
-            self.found[id(stmt)] = (stmt, start)
-        return text.count("\n", 0, start) + 1 + inner
+    if span is not None and (outer.line, outer.column) <= (span.line, span.column) and \
+            (span.end_line, span.end_column) <= (outer.end_line, outer.end_column):
+        return span.line
+    return outer.line
 
 
 # --------------------------------------------------------------------------- resolution
