@@ -217,14 +217,7 @@ def _main(o: Options) -> int:
     color = fmt == "text" and stream_is_tty and "NO_COLOR" not in os.environ
     text = renderer(fmt)(result, registry, ReportOptions(color=color, show_source=show_source,
                                                          stats=stats))
-    if output:
-        try:
-            with open(output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise UsageError(f"{output}: cannot write report: {exc.strerror or exc}") from None
-    else:
-        click.echo(text, nl=False)
+    _write(text, output)
     if stats and fmt != "text":
         click.echo(f"apisec-lint: {result.files} files, {result.lines} lines, "
                    f"{result.seconds:.2f}s ({result.cached} from cache)", err=True)

@@ -152,6 +152,7 @@ class KeyUseAnalysis:
         self.returns: dict[int, list[Any]] = {}  # id(def) -> returned expressions
         self._keys: dict[int, ClientKey] = {}
         self._param_cache: dict[tuple[int, str], ClientInfo | None] = {}
+        self._by_called: dict[str, list[tuple[Any, Any, bool]]] | None = None
         self._index()
         self._result: KeyUses | None = None
 
@@ -289,7 +290,7 @@ class KeyUseAnalysis:
 
     def _calls_by_name(self) -> dict[str, list[tuple[Any, Any, bool]]]:
         """Called name (``f(...)`` or ``x.f(...)``) -> its calls, in source order."""
-        found: dict[str, list[tuple[Any, Any, bool]]] | None = getattr(self, "_by_called", None)
+        found = self._by_called
         if found is None:
             found = {}
             for call, scope in self.calls:
